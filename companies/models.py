@@ -1,0 +1,151 @@
+"""Partner companies of the cluster and the people MétalTech deals with there."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from school.models import Role, User, role_of
+
+from .validators import validate_siret
+
+if TYPE_CHECKING:
+    from django.db.models.manager import RelatedManager
+
+
+class Sector(models.TextChoices):
+    FORGE = "forge", _("Forge")
+    FOUNDRY = "foundry", _("Fonderie")
+    TOOLING = "tooling", _("Outillage")
+    MACHINING = "machining", _("Usinage")
+    SURFACE_TREATMENT = "surface_treatment", _("Traitement de surface")
+    HEAT_TREATMENT = "heat_treatment", _("Traitement thermique")
+    ADDITIVE_MANUFACTURING = "additive_manufacturing", _("Fabrication additive")
+    POLISHING = "polishing", _("Polissage")
+    LASER_MARKING = "laser_marking", _("Marquage laser")
+    MEDICAL_DEVICES = "medical_devices", _("Dispositifs médicaux")
+    OTHER = "other", _("Autre")
+
+
+class Cluster(models.Model):
+    """An industrial network a company belongs to (pôle, grappe, association)."""
+
+    name = models.CharField(_("nom"), max_length=150, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("réseau d'entreprises")
+        verbose_name_plural = _("réseaux d'entreprises")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanyQuerySet(models.QuerySet["Company"]):
+    def visible_to(self, user: User) -> CompanyQuerySet:
+        role = role_of(user)
+        if role in (Role.STAFF, Role.TRAINER):
+            return self.all()
+        if role == Role.PARTNER:
+            return self.filter(contacts__user=user)
+        return self.none()
+
+
+class Company(models.Model):
+    legal_name = models.CharField(_("raison sociale"), max_length=200)
+    siret = models.CharField(
+        _("SIRET"),
+        max_length=14,
+        unique=True,
+        validators=[validate_siret],
+        error_messages={"unique": _("Une entreprise avec ce SIRET existe déjà.")},
+    )
+    sector = models.CharField(_("secteur"), max_length=32, choices=Sector.choices)
+    address = models.CharField(_("adresse"), max_length=255)
+    postal_code = models.CharField(_("code postal"), max_length=10)
+    city = models.CharField(_("commune"), max_length=120)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    website = models.URLField(_("site web"), blank=True)
+    clusters = models.ManyToManyField(
+        Cluster, blank=True, related_name="companies", verbose_name=_("réseaux")
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+
+    objects = CompanyQuerySet.as_manager()
+
+    if TYPE_CHECKING:
+        contacts: RelatedManager[Contact]
+
+    class Meta:
+        verbose_name = _("entreprise")
+        verbose_name_plural = _("entreprises")
+        ordering = ["legal_name"]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+    @property
+    def siren(self) -> str:
+        return self.siret[:9]
+
+
+class ContactQuerySet(models.QuerySet["Contact"]):
+    def visible_to(self, user: User) -> ContactQuerySet:
+        return self.filter(company__in=Company.objects.visible_to(user))
+
+    def tutors(self) -> ContactQuerySet:
+        return self.filter(is_tutor=True)
+
+    def signatories(self) -> ContactQuerySet:
+        return self.filter(is_signatory=True)
+
+
+class Contact(models.Model):
+    """A person at a company: tutor of interns, authorised signatory, or both."""
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("entreprise")
+    )
+    first_name = models.CharField(_("prénom"), max_length=150)
+    last_name = models.CharField(_("nom"), max_length=150)
+    job_title = models.CharField(_("fonction"), max_length=150, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    is_tutor = models.BooleanField(_("tuteur"), default=False)
+    is_signatory = models.BooleanField(
+        _("signataire habilité"),
+        default=False,
+        help_text=_("Peut signer les conventions au nom de l'entreprise."),
+    )
+    user = models.OneToOneField(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contact",
+        limit_choices_to={"role": Role.PARTNER},
+        verbose_name=_("compte partenaire"),
+    )
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["company", "last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "email"],
+                condition=~Q(email=""),
+                name="contact_email_unique_per_company",
+                violation_error_message=_("Cette entreprise a déjà un contact avec cet e-mail."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} ({self.company})"

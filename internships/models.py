@@ -1,0 +1,1 @@
+"""Placement offers, applications, placements and their agreements (next issue)."""

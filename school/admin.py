@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .models import (
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    EnrolmentStatusChange,
+    Guardian,
+    Learner,
+    Programme,
+    User,
+)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["last_name", "first_name"]
+    list_display = ["email", "first_name", "last_name", "role", "is_active", "last_login"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["email", "first_name", "last_name"]
+    readonly_fields = ["last_login", "date_joined"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Identité"), {"fields": ["first_name", "last_name"]}),
+        (_("Accès"), {"fields": ["role", "is_active", "is_superuser", "groups"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "first_name", "last_name", "role", "password1", "password2"],
+            },
+        )
+    ]
+    filter_horizontal = ["groups"]
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    list_display = ["title", "code", "level", "rncp_code", "total_hours", "placement_weeks"]
+    list_filter = ["level"]
+    search_fields = ["title", "code", "rncp_code"]
+    prepopulated_fields = {"code": ["title"]}
+
+    @admin.display(description=_("semaines de PFMP"))
+    def placement_weeks(self, programme: Programme) -> str:
+        return f"{programme.placement_weeks_min}–{programme.placement_weeks_max}"
+
+
+class EnrolmentInline(admin.TabularInline):
+    """New enrolments made here go through the same service as anywhere else."""
+
+    model = Enrolment
+    fields = ["learner", "start_date", "status", "end_date"]
+    readonly_fields = ["status", "end_date"]
+    autocomplete_fields = ["learner"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Cohort)
+class CohortAdmin(admin.ModelAdmin):
+    list_display = ["name", "programme", "start_date", "end_date", "head_trainer", "active_count"]
+    list_filter = ["programme", "head_trainer"]
+    search_fields = ["name"]
+    date_hierarchy = "start_date"
+    filter_horizontal = ["trainers"]
+    list_select_related = ["programme", "head_trainer"]
+    inlines = [EnrolmentInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Cohort]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                active_count=Count(
+                    "enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE)
+                )
+            )
+        )
+
+    @admin.display(description=_("apprenants en formation"), ordering="active_count")
+    def active_count(self, cohort: Cohort) -> int:
+        return cohort.active_count  # type: ignore[attr-defined]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Enrolment:
+            super().save_formset(request, form, formset, change)
+            return
+        for enrolment in formset.save(commit=False):
+            if enrolment.pk is None:
+                services.enrolment_create(
+                    learner=enrolment.learner,
+                    cohort=form.instance,
+                    start_date=enrolment.start_date,
+                    by=request.user,
+                )
+
+
+class GuardianInline(admin.StackedInline):
+    model = Guardian
+    extra = 0
+    max_num = 2
+    fields = [
+        ("rank", "relationship"),
+        ("first_name", "last_name"),
+        ("email", "phone"),
+        "address",
+        "user",
+    ]
+    autocomplete_fields = ["user"]
+
+
+class LearnerEnrolmentInline(EnrolmentInline):
+    fields = ["cohort", "start_date", "status", "end_date"]
+    autocomplete_fields = ["cohort"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a learner joins a cohort from the cohort's page
+
+
+@admin.register(Learner)
+class LearnerAdmin(SimpleHistoryAdmin):
+    list_display = ["last_name", "first_name", "birth_date", "is_minor", "email", "ine"]
+    search_fields = ["last_name", "first_name", "email", "ine"]
+    list_filter = ["enrolments__cohort", "enrolments__status"]
+    autocomplete_fields = ["user"]
+    inlines = [GuardianInline, LearnerEnrolmentInline]
+    fieldsets = [
+        (_("Identité"), {"fields": [("first_name", "last_name"), "birth_date", "ine"]}),
+        (_("Coordonnées"), {"fields": [("email", "phone"), "address", ("postal_code", "city")]}),
+        (_("Compte"), {"fields": ["user"]}),
+    ]
+
+    @admin.display(description=_("mineur"), boolean=True)
+    def is_minor(self, learner: Learner) -> bool:
+        return learner.is_minor_on(timezone.localdate())
+
+
+@admin.register(Guardian)
+class GuardianAdmin(SimpleHistoryAdmin):
+    list_display = ["last_name", "first_name", "learner", "rank", "relationship", "email", "phone"]
+    list_filter = ["relationship", "rank"]
+    search_fields = ["last_name", "first_name", "email", "learner__last_name"]
+    list_select_related = ["learner"]
+    autocomplete_fields = ["learner", "user"]
+
+
+class EnrolmentStatusChangeInline(admin.TabularInline):
+    model = EnrolmentStatusChange
+    fields = ["status", "effective_on", "reason", "changed_by", "changed_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class EnrolmentForm(forms.ModelForm):
+    """The status is changed with a date and a reason, recorded by the service."""
+
+    effective_on = forms.DateField(
+        label=_("à compter du"), required=False, help_text=_("Aujourd'hui si vide.")
+    )
+    reason = forms.CharField(label=_("motif du changement"), required=False, max_length=255)
+
+    class Meta:
+        model = Enrolment
+        fields = ["learner", "cohort", "start_date", "status"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk and "status" in self.changed_data:
+            original = Enrolment.objects.get(pk=self.instance.pk)
+            original.check_status_change(
+                cleaned["status"],
+                cleaned.get("effective_on") or timezone.localdate(),
+                cleaned.get("reason", ""),
+            )
+        return cleaned
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(SimpleHistoryAdmin):
+    form = EnrolmentForm
+    list_display = ["learner", "cohort", "status", "start_date", "end_date"]
+    list_filter = ["status", "cohort"]
+    search_fields = ["learner__last_name", "learner__first_name", "cohort__name"]
+    list_select_related = ["learner", "cohort"]
+    autocomplete_fields = ["learner", "cohort"]
+    readonly_fields = ["end_date"]
+    inlines = [EnrolmentStatusChangeInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return ["end_date", "status"]
+        return ["learner", "cohort", "start_date", "end_date"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return ["learner", "cohort", "start_date"]
+        return ["learner", "cohort", "start_date", "end_date", "status", "effective_on", "reason"]
+
+    def save_model(self, request: HttpRequest, obj: Enrolment, form: Any, change: bool) -> None:
+        if not change:
+            saved = services.enrolment_create(
+                learner=obj.learner, cohort=obj.cohort, start_date=obj.start_date, by=request.user
+            )
+            obj.pk = saved.pk
+        elif "status" in form.changed_data:
+            services.enrolment_change_status(
+                enrolment=Enrolment.objects.get(pk=obj.pk),
+                status=obj.status,
+                effective_on=form.cleaned_data.get("effective_on"),
+                reason=form.cleaned_data.get("reason", ""),
+                by=request.user,
+            )

@@ -1,0 +1,515 @@
+"""The school itself: users and roles, programmes, cohorts, learners, guardians, enrolments."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+if TYPE_CHECKING:
+    from django.db.models.manager import RelatedManager
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", _("Équipe de l'école")
+    TRAINER = "trainer", _("Formateur")
+    PARTNER = "partner", _("Partenaire industriel")
+    LEARNER = "learner", _("Apprenant")
+    GUARDIAN = "guardian", _("Responsable légal")
+
+
+def role_of(user: Any) -> str | None:
+    """The role of a request's user; None for an anonymous visitor, who sees nothing."""
+    return getattr(user, "role", None) if user.is_authenticated else None
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # People type their address with capitals; an e-mail is one account whatever its case.
+        return self.get(email__iexact=username)
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        if not email:
+            raise ValueError("Users must have an e-mail address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.update(role=Role.STAFF, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Anyone who logs in. What they may see and change follows from ``role``."""
+
+    email = models.EmailField(_("adresse e-mail"), unique=True)
+    first_name = models.CharField(_("prénom"), max_length=150, blank=True)
+    last_name = models.CharField(_("nom"), max_length=150, blank=True)
+    role = models.CharField(_("rôle"), max_length=16, choices=Role.choices)
+    is_active = models.BooleanField(_("actif"), default=True)
+    date_joined = models.DateTimeField(_("inscrit le"), default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        verbose_name = _("utilisateur")
+        verbose_name_plural = _("utilisateurs")
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_unique_ignoring_case",
+                violation_error_message=_("Un compte existe déjà avec cette adresse e-mail."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+    # The admin is the staff's back office: the role alone opens it, and staff may
+    # change everything (DESIGN.md, "Roles"), so no per-model permission to maintain.
+    @property
+    def is_staff(self) -> bool:
+        return self.role == Role.STAFF
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        return (self.is_active and self.is_staff) or super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return (self.is_active and self.is_staff) or super().has_module_perms(app_label)
+
+
+class ProgrammeLevel(models.TextChoices):
+    LEVEL_3 = "3", _("Niveau 3 (CAP)")
+    LEVEL_4 = "4", _("Niveau 4 (Bac pro, BP)")
+    LEVEL_5 = "5", _("Niveau 5 (BTS)")
+
+
+class Programme(models.Model):
+    """A diploma track (CAP, Bac pro…). Its competency framework lives in ``courses``."""
+
+    title = models.CharField(_("intitulé"), max_length=200, unique=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    level = models.CharField(_("niveau de diplôme"), max_length=2, choices=ProgrammeLevel.choices)
+    rncp_code = models.CharField(
+        _("code RNCP"),
+        max_length=12,
+        blank=True,
+        validators=[
+            RegexValidator(r"^RNCP\d{3,6}$", _("Format attendu : RNCP suivi de chiffres."))
+        ],
+    )
+    objectives = models.TextField(_("objectifs"), blank=True)
+    total_hours = models.PositiveIntegerField(_("durée totale (heures)"))
+    placement_weeks_min = models.PositiveSmallIntegerField(_("semaines de PFMP (minimum)"))
+    placement_weeks_max = models.PositiveSmallIntegerField(_("semaines de PFMP (maximum)"))
+
+    class Meta:
+        verbose_name = _("formation")
+        verbose_name_plural = _("formations")
+        ordering = ["level", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(placement_weeks_min__lte=F("placement_weeks_max")),
+                name="programme_placement_weeks_ordered",
+                violation_error_message=_(
+                    "Le nombre minimal de semaines de PFMP dépasse le maximum."
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CohortQuerySet(models.QuerySet["Cohort"]):
+    def taught_by(self, user: User) -> CohortQuerySet:
+        return self.filter(Q(head_trainer=user) | Q(trainers=user)).distinct()
+
+    def visible_to(self, user: User) -> CohortQuerySet:
+        role = role_of(user)
+        if role == Role.STAFF:
+            return self.all()
+        if role == Role.TRAINER:
+            return self.filter(pk__in=Cohort.objects.taught_by(user).values("pk"))
+        if role in (Role.LEARNER, Role.GUARDIAN):
+            learners = Learner.objects.visible_to(user)
+            return self.filter(
+                pk__in=Enrolment.objects.filter(learner__in=learners).values("cohort")
+            )
+        return self.none()
+
+
+class Cohort(models.Model):
+    """A promotion: the learners of one programme who start together."""
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="cohorts", verbose_name=_("formation")
+    )
+    name = models.CharField(_("nom"), max_length=120, unique=True)
+    start_date = models.DateField(_("début"))
+    end_date = models.DateField(_("fin"))
+    head_trainer = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="headed_cohorts",
+        limit_choices_to={"role": Role.TRAINER},
+        verbose_name=_("formateur référent"),
+    )
+    trainers = models.ManyToManyField(
+        User,
+        blank=True,
+        related_name="taught_cohorts",
+        limit_choices_to={"role": Role.TRAINER},
+        verbose_name=_("équipe pédagogique"),
+    )
+
+    objects = CohortQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
+        ordering = ["-start_date", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gt=F("start_date")),
+                name="cohort_ends_after_start",
+                violation_error_message=_("La fin de la promotion doit suivre son début."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def school_years(self) -> str:
+        return f"{self.start_date.year}-{self.end_date.year}"
+
+
+def _age_on(birth_date: datetime.date, day: datetime.date) -> int:
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - before_birthday
+
+
+class LearnerQuerySet(models.QuerySet["Learner"]):
+    def visible_to(self, user: User) -> LearnerQuerySet:
+        role = role_of(user)
+        if role == Role.STAFF:
+            return self.all()
+        if role == Role.TRAINER:
+            cohorts = Cohort.objects.taught_by(user).values("pk")
+            return self.filter(
+                pk__in=Enrolment.objects.filter(cohort__in=cohorts).values("learner")
+            )
+        if role == Role.LEARNER:
+            return self.filter(user=user)
+        if role == Role.GUARDIAN:
+            return self.filter(pk__in=Guardian.objects.filter(user=user).values("learner"))
+        return self.none()
+
+
+class Learner(models.Model):
+    """A pupil of the school, whether or not they have an account."""
+
+    user = models.OneToOneField(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="learner",
+        limit_choices_to={"role": Role.LEARNER},
+        verbose_name=_("compte"),
+    )
+    first_name = models.CharField(_("prénom"), max_length=150)
+    last_name = models.CharField(_("nom"), max_length=150)
+    birth_date = models.DateField(_("date de naissance"))
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    address = models.CharField(_("adresse"), max_length=255, blank=True)
+    postal_code = models.CharField(_("code postal"), max_length=10, blank=True)
+    city = models.CharField(_("commune"), max_length=120, blank=True)
+    ine = models.CharField(
+        _("INE"),
+        max_length=11,
+        blank=True,
+        help_text=_("Identifiant national élève, 11 caractères."),
+        validators=[
+            RegexValidator(
+                r"^[0-9A-Z]{10}[A-Z]$",
+                _("L'INE comporte 11 caractères : 10 chiffres ou lettres puis une lettre."),
+            )
+        ],
+    )
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+
+    objects = LearnerQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    if TYPE_CHECKING:
+        guardians: RelatedManager[Guardian]
+        enrolments: RelatedManager[Enrolment]
+
+    class Meta:
+        verbose_name = _("apprenant")
+        verbose_name_plural = _("apprenants")
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="learner_email_unique",
+                violation_error_message=_("Un apprenant a déjà cette adresse e-mail."),
+            ),
+            models.UniqueConstraint(
+                fields=["ine"],
+                condition=~Q(ine=""),
+                name="learner_ine_unique",
+                violation_error_message=_("Un apprenant a déjà cet INE."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self) -> str:
+        return str(self)
+
+    def age_on(self, day: datetime.date) -> int:
+        return _age_on(self.birth_date, day)
+
+    def is_minor_on(self, day: datetime.date) -> bool:
+        return self.age_on(day) < 18
+
+    def clean(self) -> None:
+        if self.birth_date and self.birth_date > timezone.localdate():
+            raise ValidationError({"birth_date": _("La date de naissance est dans le futur.")})
+
+
+class GuardianQuerySet(models.QuerySet["Guardian"]):
+    def visible_to(self, user: User) -> GuardianQuerySet:
+        if role_of(user) == Role.GUARDIAN:
+            return self.filter(user=user)
+        return self.filter(learner__in=Learner.objects.visible_to(user))
+
+
+class Guardian(models.Model):
+    """A legal guardian (responsable légal) of one learner; a learner has at most two.
+
+    A parent of two pupils is two rows sharing one account: each row carries that
+    child's rank (responsable 1 or 2), which the database keeps unique per learner.
+    """
+
+    class Rank(models.IntegerChoices):
+        FIRST = 1, _("Responsable légal 1")
+        SECOND = 2, _("Responsable légal 2")
+
+    class Relationship(models.TextChoices):
+        MOTHER = "mother", _("Mère")
+        FATHER = "father", _("Père")
+        TUTOR = "tutor", _("Tuteur ou tutrice")
+        OTHER = "other", _("Autre")
+
+    learner = models.ForeignKey(
+        Learner, on_delete=models.CASCADE, related_name="guardians", verbose_name=_("apprenant")
+    )
+    rank = models.PositiveSmallIntegerField(_("rang"), choices=Rank.choices, default=Rank.FIRST)
+    relationship = models.CharField(
+        _("lien"), max_length=16, choices=Relationship.choices, default=Relationship.OTHER
+    )
+    first_name = models.CharField(_("prénom"), max_length=150)
+    last_name = models.CharField(_("nom"), max_length=150)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    address = models.CharField(_("adresse"), max_length=255, blank=True)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="guardianships",
+        limit_choices_to={"role": Role.GUARDIAN},
+        verbose_name=_("compte"),
+    )
+
+    objects = GuardianQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("responsable légal")
+        verbose_name_plural = _("responsables légaux")
+        ordering = ["learner", "rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "rank"],
+                name="guardian_rank_unique_per_learner",
+                violation_error_message=_(
+                    "Cet apprenant a déjà un responsable légal de ce rang (deux au plus)."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(rank__in=[1, 2]),
+                name="guardian_rank_one_or_two",
+                violation_error_message=_("Un apprenant a au plus deux responsables légaux."),
+            ),
+            models.UniqueConstraint(
+                fields=["learner", "user"],
+                name="guardian_account_once_per_learner",
+                violation_error_message=_("Ce compte est déjà responsable de cet apprenant."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class EnrolmentStatus(models.TextChoices):
+    ACTIVE = "active", _("En formation")
+    SUSPENDED = "suspended", _("Suspendu")
+    WITHDRAWN = "withdrawn", _("Sorti en cours de formation")
+    GRADUATED = "graduated", _("Parcours achevé")
+
+
+class EnrolmentQuerySet(models.QuerySet["Enrolment"]):
+    def visible_to(self, user: User) -> EnrolmentQuerySet:
+        if role_of(user) == Role.TRAINER:
+            return self.filter(cohort__in=Cohort.objects.taught_by(user).values("pk"))
+        return self.filter(learner__in=Learner.objects.visible_to(user))
+
+    def active(self) -> EnrolmentQuerySet:
+        return self.filter(status=EnrolmentStatus.ACTIVE)
+
+
+class Enrolment(models.Model):
+    """A learner's place in a cohort. Status changes go through
+    ``services.enrolment_change_status`` so that each leaves a dated trace."""
+
+    # Which status may follow which: leaving is final, a suspension is not.
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        EnrolmentStatus.ACTIVE: {
+            EnrolmentStatus.SUSPENDED,
+            EnrolmentStatus.WITHDRAWN,
+            EnrolmentStatus.GRADUATED,
+        },
+        EnrolmentStatus.SUSPENDED: {EnrolmentStatus.ACTIVE, EnrolmentStatus.WITHDRAWN},
+        EnrolmentStatus.WITHDRAWN: set(),
+        EnrolmentStatus.GRADUATED: set(),
+    }
+
+    learner = models.ForeignKey(
+        Learner, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("apprenant")
+    )
+    cohort = models.ForeignKey(
+        Cohort, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("promotion")
+    )
+    status = models.CharField(
+        _("statut"), max_length=16, choices=EnrolmentStatus.choices, default=EnrolmentStatus.ACTIVE
+    )
+    start_date = models.DateField(_("entrée le"))
+    end_date = models.DateField(_("sortie le"), null=True, blank=True)
+
+    objects = EnrolmentQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    if TYPE_CHECKING:
+        status_changes: RelatedManager[EnrolmentStatusChange]
+
+    class Meta:
+        verbose_name = _("inscription")
+        verbose_name_plural = _("inscriptions")
+        ordering = ["cohort", "learner__last_name", "learner__first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "cohort"],
+                name="enrolment_once_per_cohort",
+                violation_error_message=_("Cet apprenant est déjà inscrit dans cette promotion."),
+            ),
+            models.UniqueConstraint(
+                fields=["learner"],
+                condition=Q(status=EnrolmentStatus.ACTIVE),
+                name="enrolment_one_active_per_learner",
+                violation_error_message=_(
+                    "Cet apprenant est déjà en formation dans une autre promotion."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="enrolment_ends_after_start",
+                violation_error_message=_("La date de sortie précède la date d'entrée."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} — {self.cohort}"
+
+    # Leaving or pausing a programme is a decision someone must be able to explain later.
+    REASON_REQUIRED: ClassVar[set[str]] = {EnrolmentStatus.SUSPENDED, EnrolmentStatus.WITHDRAWN}
+    FINAL: ClassVar[set[str]] = {EnrolmentStatus.WITHDRAWN, EnrolmentStatus.GRADUATED}
+
+    def check_status_change(self, status: str, effective_on: datetime.date, reason: str) -> None:
+        """Refuse, in people's words, a status change this enrolment cannot take."""
+        errors: dict[str, str] = {}
+        if status not in self.TRANSITIONS[self.status]:
+            errors["status"] = _(
+                "Une inscription « %(current)s » ne peut pas passer à « %(new)s »."
+            ) % {
+                "current": self.get_status_display(),
+                "new": EnrolmentStatus(status).label,
+            }
+        if status in self.REASON_REQUIRED and not reason.strip():
+            errors["reason"] = _("Indiquez le motif de ce changement de statut.")
+        if effective_on < self.start_date:
+            errors["effective_on"] = _("La date d'effet précède l'entrée en formation.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class EnrolmentStatusChange(models.Model):
+    """One dated step of an enrolment's life: who changed it, when and why."""
+
+    enrolment = models.ForeignKey(
+        Enrolment,
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+        verbose_name=_("inscription"),
+    )
+    status = models.CharField(_("statut"), max_length=16, choices=EnrolmentStatus.choices)
+    effective_on = models.DateField(_("à compter du"))
+    reason = models.CharField(_("motif"), max_length=255, blank=True)
+    changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("par")
+    )
+    changed_at = models.DateTimeField(_("enregistré le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("changement de statut")
+        verbose_name_plural = _("historique des statuts")
+        ordering = ["enrolment", "changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} ({self.effective_on:%d/%m/%Y})"

@@ -1,0 +1,224 @@
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from .models import (
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    EnrolmentStatusChange,
+    Guardian,
+    Learner,
+    Programme,
+    Role,
+    User,
+)
+
+
+class VisiblePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related id among those the requesting user may see; any other is answered
+    exactly like an id that does not exist."""
+
+    def get_queryset(self) -> Any:
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        if request is None:
+            return queryset.none()
+        return queryset.visible_to(request.user)
+
+
+class ModelRulesSerializer(serializers.ModelSerializer):
+    """Validates through the model's own ``full_clean()`` (field validators, ``clean()``,
+    constraints), so that each rule is written once, on the model, for the admin, the
+    API and the importer alike.
+
+    ``Meta.staff_only_fields`` lists fields that other roles may read but not change.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and getattr(request.user, "role", None) != Role.STAFF:
+            for name in getattr(self.Meta, "staff_only_fields", ()):
+                fields[name].read_only = True
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        instance = copy.copy(self.instance) if self.instance is not None else model()
+        many_to_many = {field.name for field in model._meta.many_to_many}
+        for name, value in attrs.items():
+            if name not in many_to_many:
+                setattr(instance, name, value)
+        # Fields the client cannot send are set by the view or the service: theirs to check.
+        writable = {name for name, field in self.fields.items() if not field.read_only}
+        exclude = [f.name for f in model._meta.concrete_fields if f.name not in writable]
+        try:
+            instance.full_clean(exclude=exclude)
+        except DjangoValidationError as error:
+            detail = serializers.as_serializer_error(error)
+            if NON_FIELD_ERRORS in detail:
+                detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+            raise serializers.ValidationError(detail) from error
+        return attrs
+
+
+class ProgrammeSerializer(ModelRulesSerializer):
+    class Meta:
+        model = Programme
+        fields = [
+            "id",
+            "title",
+            "code",
+            "level",
+            "rncp_code",
+            "objectives",
+            "total_hours",
+            "placement_weeks_min",
+            "placement_weeks_max",
+        ]
+
+
+class CohortSerializer(ModelRulesSerializer):
+    programme = serializers.PrimaryKeyRelatedField(queryset=Programme.objects.all())
+    head_trainer = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(role=Role.TRAINER), allow_null=True, required=False
+    )
+    trainers = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(role=Role.TRAINER), many=True, required=False
+    )
+    active_learners = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Cohort
+        fields = [
+            "id",
+            "programme",
+            "name",
+            "school_years",
+            "start_date",
+            "end_date",
+            "head_trainer",
+            "trainers",
+            "active_learners",
+        ]
+        read_only_fields = ["school_years"]
+
+
+class LearnerSerializer(ModelRulesSerializer):
+    is_minor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Learner
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "birth_date",
+            "is_minor",
+            "email",
+            "phone",
+            "address",
+            "postal_code",
+            "city",
+            "ine",
+            "user",
+        ]
+        read_only_fields = ["user"]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_is_minor(self, learner: Learner) -> bool:
+        return learner.is_minor_on(timezone.localdate())
+
+
+class GuardianSerializer(ModelRulesSerializer):
+    learner = VisiblePrimaryKeyRelatedField(queryset=Learner.objects.all())
+
+    class Meta:
+        model = Guardian
+        fields = [
+            "id",
+            "learner",
+            "rank",
+            "relationship",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "address",
+            "user",
+        ]
+        read_only_fields = ["user"]
+
+
+class EnrolmentStatusChangeSerializer(serializers.ModelSerializer):
+    changed_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = EnrolmentStatusChange
+        fields = ["status", "effective_on", "reason", "changed_by", "changed_at"]
+
+
+class EnrolmentSerializer(ModelRulesSerializer):
+    learner = VisiblePrimaryKeyRelatedField(queryset=Learner.objects.all())
+    cohort = VisiblePrimaryKeyRelatedField(queryset=Cohort.objects.all())
+    status_changes = EnrolmentStatusChangeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Enrolment
+        fields = ["id", "learner", "cohort", "status", "start_date", "end_date", "status_changes"]
+        read_only_fields = ["status", "end_date"]
+
+
+class EnrolmentStatusUpdateSerializer(serializers.Serializer):
+    """A status change; the enrolment's other fields never change once created."""
+
+    status = serializers.ChoiceField(choices=EnrolmentStatus.choices)
+    effective_on = serializers.DateField(required=False)
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class MeSerializer(serializers.ModelSerializer):
+    learner = serializers.PrimaryKeyRelatedField(read_only=True)
+    children = serializers.SerializerMethodField()
+    company = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "learner",
+            "children",
+            "company",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_children(self, user: User) -> list[int]:
+        return [guardian.learner_id for guardian in user.guardianships.all()]
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_company(self, user: User) -> int | None:
+        contact = getattr(user, "contact", None)
+        return contact.company_id if contact else None
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()

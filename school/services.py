@@ -1,0 +1,61 @@
+"""Writes that span several models of the school."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Cohort, Enrolment, EnrolmentStatusChange, Learner, User
+
+
+@transaction.atomic
+def enrolment_create(
+    *,
+    learner: Learner,
+    cohort: Cohort,
+    start_date: datetime.date | None = None,
+    by: User | None = None,
+) -> Enrolment:
+    enrolment = Enrolment(
+        learner=learner, cohort=cohort, start_date=start_date or max(cohort.start_date, _today())
+    )
+    enrolment.full_clean()
+    enrolment.save()
+    EnrolmentStatusChange.objects.create(
+        enrolment=enrolment,
+        status=enrolment.status,
+        effective_on=enrolment.start_date,
+        reason=_("Inscription"),
+        changed_by=by,
+    )
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_change_status(
+    *,
+    enrolment: Enrolment,
+    status: str,
+    effective_on: datetime.date | None = None,
+    reason: str = "",
+    by: User | None = None,
+) -> Enrolment:
+    # Lock the row: two office workers changing one enrolment must not both pass the check.
+    enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    effective_on = effective_on or _today()
+    enrolment.check_status_change(status, effective_on, reason)
+    enrolment.status = status
+    enrolment.end_date = effective_on if status in Enrolment.FINAL else None
+    enrolment.full_clean()
+    enrolment.save(update_fields=["status", "end_date"])
+    EnrolmentStatusChange.objects.create(
+        enrolment=enrolment, status=status, effective_on=effective_on, reason=reason, changed_by=by
+    )
+    return enrolment
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()

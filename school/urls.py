@@ -1,0 +1,42 @@
+"""Root URLconf: the site's pages, the admin, the API and its documentation."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from companies.api import router as companies_router
+
+from . import views
+from .api import MeView, ObtainTokenView
+from .api import router as school_router
+
+admin.site.site_header = "MétalTech — administration"
+admin.site.site_title = "MétalTech"
+admin.site.index_title = "Back-office de l'école"
+
+api_urlpatterns = [
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("me/", MeView.as_view(), name="api-me"),
+    *school_router.urls,
+    *companies_router.urls,
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz/", views.healthz, name="healthz"),
+    path(
+        "connexion/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"
+    ),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("promotions/", views.cohort_list, name="cohort-list"),
+    path("promotions/<int:pk>/", views.cohort_detail, name="cohort-detail"),
+    path("apprenants/<int:pk>/", views.learner_detail, name="learner-detail"),
+    path("", include("companies.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_urlpatterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+]

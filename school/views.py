@@ -1,0 +1,82 @@
+"""The school's pages: a home per role, cohorts and learners, scoped like the API."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+
+from .models import Cohort, Enrolment, EnrolmentStatus, Learner, Role
+from .portal import sections_for
+
+ACTIVE_LEARNERS = Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE))
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    cohorts = (
+        Cohort.objects.visible_to(user)
+        .select_related("programme", "head_trainer")
+        .annotate(active_learners=ACTIVE_LEARNERS)
+        .order_by("-start_date", "name")
+    )
+    context: dict[str, object] = {"cohorts": cohorts}
+    if user.role in (Role.LEARNER, Role.GUARDIAN):
+        context["learners"] = Learner.objects.visible_to(user).prefetch_related(
+            Prefetch("enrolments", queryset=Enrolment.objects.select_related("cohort__programme"))
+        )
+    context["sections"] = sections_for(request)
+    if user.role == Role.STAFF:
+        context["counts"] = {
+            "learners": Enrolment.objects.active().count(),
+            "cohorts": cohorts.count(),
+        }
+    return render(request, "school/home.html", context)
+
+
+@login_required
+def cohort_list(request: HttpRequest) -> HttpResponse:
+    cohorts = (
+        Cohort.objects.visible_to(request.user)
+        .select_related("programme", "head_trainer")
+        .annotate(active_learners=ACTIVE_LEARNERS)
+        .order_by("-start_date", "name")
+    )
+    return render(request, "school/cohort_list.html", {"cohorts": cohorts})
+
+
+@login_required
+def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    cohort = get_object_or_404(
+        Cohort.objects.visible_to(request.user).select_related("programme", "head_trainer"), pk=pk
+    )
+    enrolments = (
+        cohort.enrolments.filter(learner__in=Learner.objects.visible_to(request.user))
+        .select_related("learner")
+        .order_by("learner__last_name", "learner__first_name")
+    )
+    return render(
+        request,
+        "school/cohort_detail.html",
+        {"cohort": cohort, "enrolments": enrolments, "trainers": cohort.trainers.all()},
+    )
+
+
+@login_required
+def learner_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    learner = get_object_or_404(
+        Learner.objects.visible_to(request.user).prefetch_related(
+            "guardians",
+            Prefetch("enrolments", queryset=Enrolment.objects.select_related("cohort__programme")),
+        ),
+        pk=pk,
+    )
+    return render(request, "school/learner_detail.html", {"learner": learner})

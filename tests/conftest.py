@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+from typing import Any
+
+from rest_framework.test import APIClient
+
+from school.models import User
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api_client: APIClient):
+    """``api_as(user)`` gives an API client authenticated as that user."""
+
+    def login(user: User) -> APIClient:
+        api_client.force_authenticate(user)
+        return api_client
+
+    return login
+
+
+class World:
+    """Two of everything: what a user may see ("ours") and what they must not ("theirs")."""
+
+    def __init__(self) -> None:
+        from school.models import Role
+        from tests.factories import (
+            CohortFactory,
+            CompanyFactory,
+            ContactFactory,
+            EnrolmentFactory,
+            GuardianFactory,
+            LearnerFactory,
+            UserFactory,
+        )
+
+        self.staff = UserFactory(email="direction@test.fr", role=Role.STAFF)
+        self.trainer = UserFactory(email="formateur@test.fr", role=Role.TRAINER)
+        self.other_trainer = UserFactory(email="autre.formateur@test.fr", role=Role.TRAINER)
+        self.cohort = CohortFactory(name="CAP 2026", head_trainer=self.trainer)
+        self.other_cohort = CohortFactory(name="Bac pro 2026", head_trainer=self.other_trainer)
+
+        self.learner_user = UserFactory(email="eleve@test.fr", role=Role.LEARNER)
+        self.learner = LearnerFactory(user=self.learner_user, last_name="Martin")
+        self.other_learner = LearnerFactory(last_name="Durand")
+        self.enrolment = EnrolmentFactory(learner=self.learner, cohort=self.cohort)
+        self.other_enrolment = EnrolmentFactory(learner=self.other_learner, cohort=self.other_cohort)
+
+        self.guardian_user = UserFactory(email="parent@test.fr", role=Role.GUARDIAN)
+        self.guardian = GuardianFactory(learner=self.learner, user=self.guardian_user)
+        self.other_guardian = GuardianFactory(learner=self.other_learner)
+
+        self.partner = UserFactory(email="tuteur@test.fr", role=Role.PARTNER)
+        self.company = CompanyFactory(legal_name="Forges de Nogent")
+        self.other_company = CompanyFactory(legal_name="Fonderie de Langres")
+        self.contact = ContactFactory(company=self.company, user=self.partner)
+        self.other_contact = ContactFactory(company=self.other_company)
+
+    def user(self, role: str) -> User:
+        return {
+            "staff": self.staff,
+            "trainer": self.trainer,
+            "partner": self.partner,
+            "learner": self.learner_user,
+            "guardian": self.guardian_user,
+        }[role]
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return World()
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_collectless(settings: Any) -> None:
+    # Real hashing costs ~0.2 s a user; the manifest needs collectstatic: neither is under test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -1,0 +1,11 @@
+"""Loaded by pytest before Django (``-p tests.environment``): the suite runs under the
+production settings, with only the values a deployment would provide set here."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-" + "k3y-" * 12)
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# The test client speaks plain HTTP; the redirect itself is covered by check --deploy.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
