@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -68,18 +68,13 @@ class ObtainTokenView(APIView):
     def post(self, request: Request) -> Response:
         credentials = TokenRequestSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
-        # django-axes counts failures and refuses locked accounts; it needs Django's request.
-        http_request = request._request
+        # django-axes counts failures and refuses locked accounts (its middleware then
+        # answers 429 through school.views.lockout); it needs Django's own request.
         user = authenticate(
-            http_request,
+            request._request,
             username=credentials.validated_data["email"],
             password=credentials.validated_data["password"],
         )
-        if getattr(http_request, "axes_locked_out", False):
-            return Response(
-                {"detail": _("Trop d'échecs de connexion : compte verrouillé pendant 15 minutes.")},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-            )
         if user is None:
             raise serializers.ValidationError(
                 {"non_field_errors": [_("E-mail ou mot de passe incorrect.")]}

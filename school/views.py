@@ -6,12 +6,25 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from .models import Cohort, Enrolment, EnrolmentStatus, Learner, Role
 from .portal import sections_for
 
 ACTIVE_LEARNERS = Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE))
+
+
+def lockout(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
+) -> HttpResponse:
+    """What django-axes answers to a locked-out login: JSON for the API, a page for people."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": _("Trop d'échecs de connexion : compte verrouillé pendant 15 minutes.")},
+            status=429,
+        )
+    return render(request, "registration/lockout.html", status=429)
 
 
 @never_cache

@@ -49,7 +49,9 @@ class World:
         self.learner = LearnerFactory(user=self.learner_user, last_name="Martin")
         self.other_learner = LearnerFactory(last_name="Durand")
         self.enrolment = EnrolmentFactory(learner=self.learner, cohort=self.cohort)
-        self.other_enrolment = EnrolmentFactory(learner=self.other_learner, cohort=self.other_cohort)
+        self.other_enrolment = EnrolmentFactory(
+            learner=self.other_learner, cohort=self.other_cohort
+        )
 
         self.guardian_user = UserFactory(email="parent@test.fr", role=Role.GUARDIAN)
         self.guardian = GuardianFactory(learner=self.learner, user=self.guardian_user)

@@ -13,7 +13,9 @@ def test_a_real_format_siret_with_a_good_key_is_accepted() -> None:
     validate_siret("73282932000074")  # a published, valid SIRET
 
 
-@pytest.mark.parametrize("value", ["7328293200007", "732829320000745", "7328 2932000074", "ABCDEFGHIJKLMN"])
+@pytest.mark.parametrize(
+    "value", ["7328293200007", "732829320000745", "7328 2932000074", "ABCDEFGHIJKLMN"]
+)
 def test_a_siret_that_is_not_14_digits_is_refused_in_french(value: str) -> None:
     with pytest.raises(ValidationError, match="exactement 14 chiffres"):
         validate_siret(value)

@@ -1,0 +1,98 @@
+"""Every list endpoint costs the same number of queries for one row and for many."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from school.models import Role
+from school.services import enrolment_change_status
+from tests.factories import (
+    ClusterFactory,
+    CohortFactory,
+    CompanyFactory,
+    ContactFactory,
+    EnrolmentFactory,
+    GuardianFactory,
+    LearnerFactory,
+    ProgrammeFactory,
+    UserFactory,
+)
+
+
+def _cohort_with_team(trainer: Any) -> None:
+    cohort = CohortFactory(head_trainer=trainer)
+    cohort.trainers.add(UserFactory(role=Role.TRAINER), UserFactory(role=Role.TRAINER))
+    EnrolmentFactory(cohort=cohort)
+
+
+def _enrolment_with_history(trainer: Any) -> None:
+    enrolment = EnrolmentFactory(cohort=CohortFactory(head_trainer=trainer))
+    enrolment_change_status(enrolment=enrolment, status="suspended", reason="Raison médicale")
+
+
+def _company_with_clusters(trainer: Any) -> None:
+    company = CompanyFactory()
+    company.clusters.add(ClusterFactory(name=f"Réseau {company.pk}"), ClusterFactory())
+    ContactFactory(company=company)
+
+
+# endpoint → how to add one more row visible to the trainer (the role with the widest joins)
+ROW_MAKERS: dict[str, Callable[[Any], None]] = {
+    "programmes": lambda trainer: ProgrammeFactory(),
+    "cohorts": _cohort_with_team,
+    "learners": lambda trainer: EnrolmentFactory(cohort=CohortFactory(head_trainer=trainer)),
+    "guardians": lambda trainer: GuardianFactory(
+        learner=EnrolmentFactory(cohort=CohortFactory(head_trainer=trainer)).learner
+    ),
+    "enrolments": _enrolment_with_history,
+    "companies": _company_with_clusters,
+    "contacts": lambda trainer: ContactFactory(),
+}
+
+
+def _count_queries(client: Any, url: str) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response.json()["count"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.STAFF, Role.TRAINER])
+@pytest.mark.parametrize("endpoint", ROW_MAKERS)
+def test_a_list_endpoint_costs_the_same_for_one_row_and_for_many(
+    api_as: Any, endpoint: str, role: str
+) -> None:
+    trainer = UserFactory(role=Role.TRAINER)
+    user = trainer if role == Role.TRAINER else UserFactory(role=Role.STAFF)
+    client = api_as(user)
+    url = f"/api/v1/{endpoint}/"
+
+    ROW_MAKERS[endpoint](trainer)
+    queries_for_one, rows = _count_queries(client, url)
+    for _ in range(15):
+        ROW_MAKERS[endpoint](trainer)
+    queries_for_many, more_rows = _count_queries(client, url)
+
+    assert more_rows > rows >= 1
+    assert queries_for_many == queries_for_one
+
+
+@pytest.mark.django_db
+def test_me_costs_one_query_whatever_the_number_of_children(api_as: Any) -> None:
+    parent = UserFactory(role=Role.GUARDIAN)
+    GuardianFactory(user=parent)
+    client = api_as(parent)
+    with CaptureQueriesContext(connection) as one:
+        client.get("/api/v1/me/")
+    for _ in range(3):
+        GuardianFactory(user=parent)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/api/v1/me/")
+    assert len(response.json()["children"]) == 4
+    assert len(many) == len(one)

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from school.models import Role
+from tests.conftest import World
+from tests.factories import CohortFactory, CompanyFactory, ContactFactory, EnrolmentFactory
+
+
+def _page(user: Any, url: str) -> Any:
+    client = Client()
+    client.force_login(user)
+    return client.get(url)
+
+
+@pytest.mark.parametrize("role", ["staff", "trainer", "partner", "learner", "guardian"])
+def test_every_role_has_a_french_home_page(world: World, role: str) -> None:
+    response = _page(world.user(role), "/")
+    assert response.status_code == 200
+    assert "Bonjour" in response.content.decode()
+
+
+def test_a_partners_home_shows_their_company(world: World) -> None:
+    page = _page(world.partner, "/").content.decode()
+    assert "Forges de Nogent" in page
+    assert "Fonderie de Langres" not in page
+
+
+def test_a_guardian_sees_their_childs_cohort(world: World) -> None:
+    page = _page(world.guardian_user, "/").content.decode()
+    assert "CAP 2026" in page
+    assert "Bac pro 2026" not in page
+
+
+def test_a_trainer_sees_only_the_cohorts_they_teach(world: World) -> None:
+    page = _page(world.trainer, "/promotions/").content.decode()
+    assert "CAP 2026" in page
+    assert "Bac pro 2026" not in page
+
+
+@pytest.mark.parametrize(
+    ("role", "url_of"),
+    [
+        ("trainer", lambda w: f"/promotions/{w.other_cohort.pk}/"),
+        ("learner", lambda w: f"/apprenants/{w.other_learner.pk}/"),
+        ("guardian", lambda w: f"/apprenants/{w.other_learner.pk}/"),
+        ("partner", lambda w: f"/entreprises/{w.other_company.pk}/"),
+        ("learner", lambda w: f"/entreprises/{w.company.pk}/"),
+    ],
+)
+def test_a_page_outside_the_scope_answers_404(world: World, role: str, url_of: Any) -> None:
+    assert _page(world.user(role), url_of(world)).status_code == 404
+
+
+def test_a_learner_page_escapes_what_was_typed(world: World) -> None:
+    world.learner.first_name = "<script>alert(1)</script>"
+    world.learner.save()
+    page = _page(world.staff, f"/apprenants/{world.learner.pk}/").content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
+
+
+def _queries(user: Any, url: str) -> int:
+    client = Client()
+    client.force_login(user)
+    client.get(url)  # warm the session
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+LIST_PAGES = {
+    "/": lambda w: EnrolmentFactory(cohort=CohortFactory(head_trainer=w.staff)),
+    "/promotions/": lambda w: EnrolmentFactory(cohort=CohortFactory()),
+    "/entreprises/": lambda w: ContactFactory(company=CompanyFactory()),
+}
+
+
+@pytest.mark.parametrize("url", LIST_PAGES)
+def test_a_list_page_costs_the_same_for_one_row_and_for_many(world: World, url: str) -> None:
+    one = _queries(world.staff, url)
+    for _ in range(12):
+        LIST_PAGES[url](world)
+    assert _queries(world.staff, url) == one
+
+
+def test_a_cohort_page_costs_the_same_for_one_learner_and_for_many(world: World) -> None:
+    url = f"/promotions/{world.cohort.pk}/"
+    one = _queries(world.trainer, url)
+    for _ in range(12):
+        EnrolmentFactory(cohort=world.cohort)
+    assert _queries(world.trainer, url) == one
+
+
+def test_the_partner_home_costs_the_same_for_one_contact_and_for_many(world: World) -> None:
+    one = _queries(world.partner, "/")
+    for _ in range(5):
+        ContactFactory(company=world.company)
+    assert _queries(world.partner, "/") == one
+    assert world.partner.role == Role.PARTNER

@@ -1,0 +1,85 @@
+"""The settings refuse to start in an unsafe production configuration."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STRONG_KEY = "s" + "0123456789abcdefghij" * 3
+
+
+def _check(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    result = _check(DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["short", "a" * 60, "django-insecure-" + "x1y2z3" * 10],
+    ids=["short", "repetitive", "django-insecure"],
+)
+def test_production_refuses_a_weak_secret_key(key: str) -> None:
+    result = _check(DEBUG="0", SECRET_KEY=key)
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak" in result.stderr
+
+
+def test_production_starts_with_a_strong_key() -> None:
+    result = _check(DEBUG="0", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="metaltech.example.org")
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_unknown_tasks_backend_is_refused() -> None:
+    result = _check(DEBUG="1", TASKS_BACKEND="celery")
+    assert result.returncode != 0
+    assert "TASKS_BACKEND must be one of immediate, database" in result.stderr
+
+
+def test_production_settings_pass_the_deployment_checks() -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DEBUG": "0",
+            "SECRET_KEY": STRONG_KEY,
+            "ALLOWED_HOSTS": "metaltech.example.org",
+            "SECURE_SSL_REDIRECT": "true",
+            "TASKS_BACKEND": "database",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_site_speaks_french_in_paris_time() -> None:
+    from django.conf import settings
+
+    assert (settings.LANGUAGE_CODE, settings.TIME_ZONE, settings.USE_TZ) == (
+        "fr",
+        "Europe/Paris",
+        True,
+    )
+    assert [code for code, _ in settings.LANGUAGES] == ["fr", "en"]
