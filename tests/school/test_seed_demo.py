@@ -31,12 +31,6 @@ pytestmark = pytest.mark.django_db
 SEEDED_APPS = ("school", "companies", "courses")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    # Every test seeds six accounts; production-strength hashing would take seconds each time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def seed() -> str:
     out = io.StringIO()
     call_command("seed_demo", stdout=out)

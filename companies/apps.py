@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CompaniesConfig(AppConfig):
+    name = "companies"
+    verbose_name = _("Entreprises")
+
+    def ready(self) -> None:
+        from school.demo import register_seeder
+        from school.portal import register_section
+
+        from .demo import seed_companies
+        from .views import home_section
+
+        register_section(home_section)
+        register_seeder(seed_companies)
