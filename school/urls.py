@@ -18,8 +18,8 @@ admin.site.site_title = "MétalTech"
 admin.site.index_title = "Back-office de l'école"
 
 api_urlpatterns = [
-    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
-    path("me/", MeView.as_view(), name="api-me"),
+    path("auth/token/", ObtainTokenView.as_view(), name="token"),
+    path("me/", MeView.as_view(), name="me"),
     *school_router.urls,
     *companies_router.urls,
 ]
@@ -36,7 +36,8 @@ urlpatterns = [
     path("apprenants/<int:pk>/", views.learner_detail, name="learner-detail"),
     path("", include("companies.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_urlpatterns)),
+    # A namespace of its own: the router's "cohort-detail" must not shadow the page's.
+    path("api/v1/", include((api_urlpatterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]
