@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import pytest
 from typing import Any
 
+import pytest
 from rest_framework.test import APIClient
 
 from school.models import User

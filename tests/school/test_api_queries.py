@@ -18,7 +18,6 @@ from tests.factories import (
     ContactFactory,
     EnrolmentFactory,
     GuardianFactory,
-    LearnerFactory,
     ProgrammeFactory,
     UserFactory,
 )
