@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,14 @@ def enrolment_create(
         learner=learner, cohort=cohort, start_date=start_date or max(cohort.start_date, _today())
     )
     enrolment.full_clean()
-    enrolment.save()
+    try:
+        with transaction.atomic():
+            enrolment.save()
+    except IntegrityError:
+        # Another request enrolled this learner between our check and our write: the
+        # database refused it; say why in the constraint's own words.
+        enrolment.validate_constraints()
+        raise
     EnrolmentStatusChange.objects.create(
         enrolment=enrolment,
         status=enrolment.status,
