@@ -3,12 +3,17 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportMixin
+from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.tmp_storages import MediaStorage
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
@@ -22,6 +27,7 @@ from .models import (
     Programme,
     User,
 )
+from .resources import LearnerCSV, LearnerImportResult, LearnerResource, describe_read_error
 
 
 @admin.register(User)
@@ -137,8 +143,24 @@ class LearnerEnrolmentInline(EnrolmentInline):
         return False  # a learner joins a cohort from the cohort's page
 
 
+class LearnerImportForm(ImportForm):
+    cohort = forms.ModelChoiceField(
+        label=_("Promotion par défaut"),
+        queryset=Cohort.objects.all(),
+        required=False,
+        help_text=_("Pour les lignes dont la colonne « promotion » est absente ou vide."),
+    )
+
+
+class LearnerConfirmImportForm(ConfirmImportForm):
+    # Carries the chosen cohort from the preview to the confirmation.
+    cohort = forms.ModelChoiceField(
+        queryset=Cohort.objects.all(), required=False, widget=forms.HiddenInput
+    )
+
+
 @admin.register(Learner)
-class LearnerAdmin(SimpleHistoryAdmin):
+class LearnerAdmin(ImportMixin, SimpleHistoryAdmin):
     list_display = ["last_name", "first_name", "birth_date", "is_minor", "email", "ine"]
     search_fields = ["last_name", "first_name", "email", "ine"]
     list_filter = ["enrolments__cohort", "enrolments__status"]
@@ -150,9 +172,55 @@ class LearnerAdmin(SimpleHistoryAdmin):
         (_("Compte"), {"fields": ["user"]}),
     ]
 
+    # The CSV import: same file, same rules and same messages as `manage.py import_learners`.
+    resource_classes = [LearnerResource]
+    import_formats = [LearnerCSV]
+    import_form_class = LearnerImportForm
+    confirm_form_class = LearnerConfirmImportForm
+    # Preview and confirmation may reach different web nodes: keep the uploaded file in
+    # the shared Django storage, not in one machine's /tmp.
+    tmp_storage_class = MediaStorage
+
     @admin.display(description=_("mineur"), boolean=True)
     def is_minor(self, learner: Learner) -> bool:
         return learner.is_minor_on(timezone.localdate())
+
+    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        form = kwargs.get("form")
+        return {"default_cohort": getattr(form, "cleaned_data", {}).get("cohort")}
+
+    def get_confirm_form_initial(self, request: HttpRequest, import_form: Any) -> dict[str, Any]:
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None and import_form.cleaned_data.get("cohort"):
+            initial["cohort"] = import_form.cleaned_data["cohort"].pk
+        return initial
+
+    def add_data_read_fail_error_to_form(self, form: Any, e: Exception) -> None:
+        form.add_error("import_file", describe_read_error(e))
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        response = super().import_action(request, **kwargs)
+        # The library tucks row errors in a hover box: list them where staff look first.
+        if isinstance(response, TemplateResponse) and response.context_data:
+            result = response.context_data.get("result")
+            if result is not None:
+                for problem in result.error_messages():
+                    messages.error(request, problem)
+        return response
+
+    def process_result(self, result: LearnerImportResult, request: HttpRequest) -> HttpResponse:
+        # The data may have changed since the preview (a learner added with the same
+        # e-mail…): the import was rolled back, say why rather than report a success.
+        problems = result.error_messages()
+        if problems:
+            for problem in problems:
+                messages.error(request, problem)
+            app_label, model_name = self.get_model_info()
+            return HttpResponseRedirect(reverse(f"admin:{app_label}_{model_name}_import"))
+        return super().process_result(result, request)
+
+    def add_success_message(self, result: LearnerImportResult, request: HttpRequest) -> None:
+        messages.success(request, result.summary())
 
 
 @admin.register(Guardian)
