@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint format migrations-check check-deploy worker clean
+.PHONY: run test lint typecheck format migrations-check worker clean
 
 # A stamp per extra set: `make test` after `make run` still adds the dev extras.
 $(VENV)/.installed-run: pyproject.toml
@@ -31,6 +31,9 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-dev
+	DEBUG=1 $(BIN)/mypy school companies courses internships
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

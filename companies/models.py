@@ -8,12 +8,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from school.models import Role, User, role_of
+from school.models import AnyUser, Role, User, role_of
 
 from .validators import validate_siret
 
 if TYPE_CHECKING:
-    from django.db.models.manager import RelatedManager
+    from django.db.models.fields.related_descriptors import RelatedManager
 
 
 class Sector(models.TextChoices):
@@ -46,7 +46,7 @@ class Cluster(models.Model):
 
 
 class CompanyQuerySet(models.QuerySet["Company"]):
-    def visible_to(self, user: User) -> CompanyQuerySet:
+    def visible_to(self, user: AnyUser) -> CompanyQuerySet:
         role = role_of(user)
         if role in (Role.STAFF, Role.TRAINER):
             return self.all()
@@ -95,7 +95,7 @@ class Company(models.Model):
 
 
 class ContactQuerySet(models.QuerySet["Contact"]):
-    def visible_to(self, user: User) -> ContactQuerySet:
+    def visible_to(self, user: AnyUser) -> ContactQuerySet:
         return self.filter(company__in=Company.objects.visible_to(user))
 
     def tutors(self) -> ContactQuerySet:

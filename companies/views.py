@@ -2,16 +2,17 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from school.http import AuthenticatedRequest
 from school.models import Role
 from school.portal import Section
 
 from .models import Company, Sector
 
 
-def home_section(request: HttpRequest) -> Section | None:
+def home_section(request: AuthenticatedRequest) -> Section | None:
     """On a partner's home page: their company and its contacts."""
     if request.user.role != Role.PARTNER:
         return None
@@ -20,7 +21,7 @@ def home_section(request: HttpRequest) -> Section | None:
 
 
 @login_required
-def company_list(request: HttpRequest) -> HttpResponse:
+def company_list(request: AuthenticatedRequest) -> HttpResponse:
     companies = (
         Company.objects.visible_to(request.user)
         .annotate(contact_count=Count("contacts"))
@@ -38,7 +39,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def company_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     company = get_object_or_404(
         Company.objects.visible_to(request.user).prefetch_related("contacts", "clusters"), pk=pk
     )

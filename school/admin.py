@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -28,6 +28,11 @@ from .models import (
     User,
 )
 from .resources import LearnerCSV, LearnerImportResult, LearnerResource, describe_read_error
+
+
+def _staff_member(request: HttpRequest) -> User:
+    # Only signed-in staff get past the admin's login, never an anonymous visitor.
+    return cast(User, request.user)
 
 
 @admin.register(User)
@@ -117,7 +122,7 @@ class CohortAdmin(admin.ModelAdmin):
                     learner=enrolment.learner,
                     cohort=form.instance,
                     start_date=enrolment.start_date,
-                    by=request.user,
+                    by=_staff_member(request),
                 )
 
 
@@ -234,7 +239,7 @@ class GuardianAdmin(SimpleHistoryAdmin):
 
 class EnrolmentStatusChangeInline(admin.TabularInline):
     model = EnrolmentStatusChange
-    fields = ["status", "effective_on", "reason", "changed_by", "changed_at"]
+    fields = ("status", "effective_on", "reason", "changed_by", "changed_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -256,7 +261,8 @@ class EnrolmentForm(forms.ModelForm):
         fields = ["learner", "cohort", "start_date", "status"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.instance.pk and "status" in self.changed_data:
             original = Enrolment.objects.get(pk=self.instance.pk)
             original.check_status_change(
@@ -291,7 +297,10 @@ class EnrolmentAdmin(SimpleHistoryAdmin):
     def save_model(self, request: HttpRequest, obj: Enrolment, form: Any, change: bool) -> None:
         if not change:
             saved = services.enrolment_create(
-                learner=obj.learner, cohort=obj.cohort, start_date=obj.start_date, by=request.user
+                learner=obj.learner,
+                cohort=obj.cohort,
+                start_date=obj.start_date,
+                by=_staff_member(request),
             )
             obj.pk = saved.pk
         elif "status" in form.changed_data:
@@ -300,5 +309,5 @@ class EnrolmentAdmin(SimpleHistoryAdmin):
                 status=obj.status,
                 effective_on=form.cleaned_data.get("effective_on"),
                 reason=form.cleaned_data.get("reason", ""),
-                by=request.user,
+                by=_staff_member(request),
             )

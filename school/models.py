@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.models import (
+    AbstractBaseUser,
+    AnonymousUser,
+    BaseUserManager,
+    PermissionsMixin,
+)
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -16,7 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 if TYPE_CHECKING:
-    from django.db.models.manager import RelatedManager
+    from django.db.models.fields.related_descriptors import RelatedManager
+    from django_stubs_ext import StrOrPromise
 
 
 class Role(models.TextChoices):
@@ -27,9 +33,9 @@ class Role(models.TextChoices):
     GUARDIAN = "guardian", _("Responsable légal")
 
 
-def role_of(user: Any) -> str | None:
+def role_of(user: AnyUser) -> str | None:
     """The role of a request's user; None for an anonymous visitor, who sees nothing."""
-    return getattr(user, "role", None) if user.is_authenticated else None
+    return user.role if user.is_authenticated else None
 
 
 class UserManager(BaseUserManager["User"]):
@@ -102,6 +108,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return (self.is_active and self.is_staff) or super().has_module_perms(app_label)
 
 
+# Whoever makes a request, signed in or not: an anonymous visitor sees nothing.
+AnyUser: TypeAlias = User | AnonymousUser
+
+
 class ProgrammeLevel(models.TextChoices):
     LEVEL_3 = "3", _("Niveau 3 (CAP)")
     LEVEL_4 = "4", _("Niveau 4 (Bac pro, BP)")
@@ -149,8 +159,10 @@ class CohortQuerySet(models.QuerySet["Cohort"]):
     def taught_by(self, user: User) -> CohortQuerySet:
         return self.filter(Q(head_trainer=user) | Q(trainers=user)).distinct()
 
-    def visible_to(self, user: User) -> CohortQuerySet:
-        role = role_of(user)
+    def visible_to(self, user: AnyUser) -> CohortQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        role = user.role
         if role == Role.STAFF:
             return self.all()
         if role == Role.TRAINER:
@@ -217,8 +229,10 @@ def _age_on(birth_date: datetime.date, day: datetime.date) -> int:
 
 
 class LearnerQuerySet(models.QuerySet["Learner"]):
-    def visible_to(self, user: User) -> LearnerQuerySet:
-        role = role_of(user)
+    def visible_to(self, user: AnyUser) -> LearnerQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        role = user.role
         if role == Role.STAFF:
             return self.all()
         if role == Role.TRAINER:
@@ -312,7 +326,7 @@ class Learner(models.Model):
 
 
 class GuardianQuerySet(models.QuerySet["Guardian"]):
-    def visible_to(self, user: User) -> GuardianQuerySet:
+    def visible_to(self, user: AnyUser) -> GuardianQuerySet:
         if role_of(user) == Role.GUARDIAN:
             return self.filter(user=user)
         return self.filter(learner__in=Learner.objects.visible_to(user))
@@ -396,8 +410,8 @@ class EnrolmentStatus(models.TextChoices):
 
 
 class EnrolmentQuerySet(models.QuerySet["Enrolment"]):
-    def visible_to(self, user: User) -> EnrolmentQuerySet:
-        if role_of(user) == Role.TRAINER:
+    def visible_to(self, user: AnyUser) -> EnrolmentQuerySet:
+        if user.is_authenticated and user.role == Role.TRAINER:
             return self.filter(cohort__in=Cohort.objects.taught_by(user).values("pk"))
         return self.filter(learner__in=Learner.objects.visible_to(user))
 
@@ -473,7 +487,7 @@ class Enrolment(models.Model):
 
     def check_status_change(self, status: str, effective_on: datetime.date, reason: str) -> None:
         """Refuse, in people's words, a status change this enrolment cannot take."""
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         if status not in self.TRANSITIONS[self.status]:
             errors["status"] = _(
                 "Une inscription « %(current)s » ne peut pas passer à « %(new)s »."

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from .models import Role
+from .models import Role, role_of
 
 
 class RolePermission(BasePermission):
@@ -24,4 +24,4 @@ class RolePermission(BasePermission):
             return True
         write_roles: dict[str, set[str]] = getattr(view, "write_roles", {})
         allowed = write_roles.get(getattr(view, "action", None) or "", {Role.STAFF})
-        return request.user.role in allowed
+        return role_of(request.user) in allowed

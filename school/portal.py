@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import HttpRequest
+from .http import AuthenticatedRequest
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Section:
     context: dict[str, Any] = field(default_factory=dict)
 
 
-SectionBuilder = Callable[[HttpRequest], Section | None]
+SectionBuilder = Callable[[AuthenticatedRequest], Section | None]
 
 _builders: list[SectionBuilder] = []
 
@@ -31,5 +31,5 @@ def register_section(builder: SectionBuilder) -> SectionBuilder:
     return builder
 
 
-def sections_for(request: HttpRequest) -> list[Section]:
+def sections_for(request: AuthenticatedRequest) -> list[Section]:
     return [section for builder in _builders if (section := builder(request)) is not None]

@@ -172,6 +172,14 @@ class DayMonthYearWidget(widgets.DateWidget):
             raise ValueError(_("format JJ/MM/AAAA")) from None
 
 
+class UpperCaseWidget(widgets.CharWidget):
+    """INEs are printed in capitals; a spreadsheet typed in lower case means the same."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        cleaned = super().clean(value, row, **kwargs)
+        return cleaned.upper() if isinstance(cleaned, str) else cleaned
+
+
 class LearnerImportResult(Result):
     """The library's result, told in the office's words."""
 
@@ -236,7 +244,7 @@ class LearnerResource(resources.ModelResource):
     address = fields.Field("address", "adresse", widgets.CharWidget())
     postal_code = fields.Field("postal_code", "code_postal", widgets.CharWidget())
     city = fields.Field("city", "commune", widgets.CharWidget())
-    ine = fields.Field("ine", "ine", widgets.CharWidget())
+    ine = fields.Field("ine", "ine", UpperCaseWidget())
 
     class Meta:
         model = Learner

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from .models import (
+    AnyUser,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -23,12 +26,21 @@ from .models import (
 )
 
 
+class _ScopedQuerySet(Protocol):
+    """What each of the school's QuerySets offers: the rows a user may see."""
+
+    def none(self) -> QuerySet[Any]: ...
+
+    def visible_to(self, user: AnyUser) -> QuerySet[Any]: ...
+
+
 class VisiblePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A related id among those the requesting user may see; any other is answered
     exactly like an id that does not exist."""
 
-    def get_queryset(self) -> Any:
-        queryset = super().get_queryset()
+    def get_queryset(self) -> QuerySet[Any]:
+        # The field is given one of the school's QuerySets (``Learner.objects.all()``…).
+        queryset = cast(_ScopedQuerySet, super().get_queryset())
         request = self.context.get("request")
         if request is None:
             return queryset.none()
@@ -53,7 +65,7 @@ class ModelRulesSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        model = self.Meta.model
+        model: type[models.Model] = self.Meta.model
         instance = copy.copy(self.instance) if self.instance is not None else model()
         many_to_many = {field.name for field in model._meta.many_to_many}
         for name, value in attrs.items():
@@ -161,7 +173,7 @@ class GuardianSerializer(ModelRulesSerializer):
 
 
 class EnrolmentStatusChangeSerializer(serializers.ModelSerializer):
-    changed_by = serializers.StringRelatedField()
+    changed_by: serializers.StringRelatedField[User] = serializers.StringRelatedField()
 
     class Meta:
         model = EnrolmentStatusChange
@@ -188,7 +200,9 @@ class EnrolmentStatusUpdateSerializer(serializers.Serializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
-    learner = serializers.PrimaryKeyRelatedField(read_only=True)
+    learner: serializers.PrimaryKeyRelatedField[Learner] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     children = serializers.SerializerMethodField()
     company = serializers.SerializerMethodField()
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from .http import AuthenticatedRequest
 from .models import Cohort, Enrolment, EnrolmentStatus, Learner, Role
 from .portal import sections_for
 
@@ -33,7 +34,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     cohorts = (
         Cohort.objects.visible_to(user)
@@ -56,7 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def cohort_list(request: HttpRequest) -> HttpResponse:
+def cohort_list(request: AuthenticatedRequest) -> HttpResponse:
     cohorts = (
         Cohort.objects.visible_to(request.user)
         .select_related("programme", "head_trainer")
@@ -67,7 +68,7 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def cohort_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(
         Cohort.objects.visible_to(request.user).select_related("programme", "head_trainer"), pk=pk
     )
@@ -84,7 +85,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def learner_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def learner_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     learner = get_object_or_404(
         Learner.objects.visible_to(request.user).prefetch_related(
             "guardians",

@@ -429,3 +429,10 @@ def test_the_admin_explains_a_file_it_cannot_read(staff_client: Client, cohort: 
         "Colonnes obligatoires absentes : date_naissance."
     ]
     assert counts() == (0, 0, 0)
+
+
+def test_an_ine_typed_in_lower_case_is_stored_in_capitals(cohort: Cohort) -> None:
+    row = "Petit;Noé;05/05/2010;;;;;;1234567890b"
+    result = import_file(csv_bytes(HEADER, row), cohort)
+    assert result.error_messages() == []
+    assert Learner.objects.get(last_name="Petit").ine == "1234567890B"
