@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +35,8 @@ class CompanyAdmin(admin.ModelAdmin):
     search_fields = ["legal_name", "siret", "city"]
     filter_horizontal = ["clusters"]
     inlines = [ContactInline]
+    # A typed "www.example.fr" is an https:// site (Django 6's default, opted into now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (_("Identité"), {"fields": ["legal_name", "siret", "sector", "clusters"]}),
         (_("Adresse"), {"fields": ["address", ("postal_code", "city")]}),
