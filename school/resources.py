@@ -208,10 +208,12 @@ class LearnerImportResult(Result):
         if len(self.enrolled) == 1:
             where = _("dans « %(cohort)s »") % {"cohort": next(iter(self.enrolled))}
         else:
-            where = ": " + ", ".join(
-                _("%(count)d dans « %(cohort)s »") % {"count": n, "cohort": name}
-                for name, n in sorted(self.enrolled.items())
-            )
+            where = _("dans %(cohorts)s") % {
+                "cohorts": ", ".join(
+                    _("« %(cohort)s » (%(count)d)") % {"count": n, "cohort": name}
+                    for name, n in sorted(self.enrolled.items())
+                )
+            }
         if dry_run:
             template = ngettext(
                 "%(count)d apprenant serait importé %(where)s.",

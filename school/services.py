@@ -6,7 +6,6 @@ import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from .models import Cohort, Enrolment, EnrolmentStatusChange, Learner, User
 
@@ -35,7 +34,6 @@ def enrolment_create(
         enrolment=enrolment,
         status=enrolment.status,
         effective_on=enrolment.start_date,
-        reason=_("Inscription"),
         changed_by=by,
     )
     return enrolment

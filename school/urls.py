@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
 
 from companies.api import router as companies_router
 
@@ -13,15 +15,19 @@ from . import views
 from .api import MeView, ObtainTokenView
 from .api import router as school_router
 
-admin.site.site_header = "MétalTech — administration"
+admin.site.site_header = _("MétalTech — administration")
 admin.site.site_title = "MétalTech"
-admin.site.index_title = "Back-office de l'école"
+admin.site.index_title = _("Back-office de l'école")
+
+# Each app keeps its own router; one DefaultRouter gathers them behind a browsable root.
+api_router = DefaultRouter()
+for app_router in (school_router, companies_router):
+    api_router.registry.extend(app_router.registry)
 
 api_urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
     path("me/", MeView.as_view(), name="me"),
-    *school_router.urls,
-    *companies_router.urls,
+    *api_router.urls,
 ]
 
 urlpatterns = [
@@ -35,6 +41,7 @@ urlpatterns = [
     path("promotions/<int:pk>/", views.cohort_detail, name="cohort-detail"),
     path("apprenants/<int:pk>/", views.learner_detail, name="learner-detail"),
     path("", include("companies.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # A namespace of its own: the router's "cohort-detail" must not shadow the page's.
     path("api/v1/", include((api_urlpatterns, "api"))),

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from school.models import User
@@ -76,6 +78,14 @@ class World:
 @pytest.fixture
 def world(db: None) -> World:
     return World()
+
+
+@pytest.fixture(autouse=True)
+def _back_to_the_default_language() -> Iterator[None]:
+    # LocaleMiddleware leaves the last request's language active on the thread: without
+    # this, code called outside a request after an English request would speak English.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

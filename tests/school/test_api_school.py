@@ -74,3 +74,17 @@ def test_a_cohort_shows_its_active_learners_and_team(world: World, api_as: Any) 
     assert body["active_learners"] == 1
     assert body["trainers"] == [world.other_trainer.pk]
     assert body["school_years"] == "2026-2028"
+
+
+def test_the_api_root_lists_every_resource(world: World, api_as: Any) -> None:
+    body = api_as(world.trainer).get("/api/v1/").json()
+    assert set(body) == {
+        "programmes",
+        "cohorts",
+        "learners",
+        "guardians",
+        "enrolments",
+        "companies",
+        "contacts",
+    }
+    assert body["cohorts"].endswith("/api/v1/cohorts/")

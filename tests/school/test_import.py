@@ -85,7 +85,7 @@ def test_a_correct_file_imports_every_learner_with_an_active_enrolment_and_its_h
     assert enrolments.count() == 3
     assert set(enrolments.values_list("status", flat=True)) == {EnrolmentStatus.ACTIVE}
     history = EnrolmentStatusChange.objects.filter(enrolment__cohort=cohort)
-    assert [(c.status, c.reason) for c in history] == [("active", "Inscription")] * 3
+    assert [(c.status, c.reason) for c in history] == [("active", "")] * 3
     assert Learner.history.count() == 3
 
 
@@ -162,7 +162,7 @@ def test_the_promotion_column_overrides_the_default_cohort(cohort: Cohort) -> No
     )
 
     assert result.summary() == (
-        "2 apprenants importés : 1 dans « Bac pro 2025 », 1 dans « CAP CIP 2026 »."
+        "2 apprenants importés dans « Bac pro 2025 » (1), « CAP CIP 2026 » (1)."
     )
     assert Enrolment.objects.get(learner__last_name="Dupont").cohort == other
     assert Enrolment.objects.get(learner__last_name="Martin").cohort == cohort
@@ -232,7 +232,7 @@ def test_the_sample_file_of_the_guide_imports(cohort: Cohort) -> None:
 
     assert result.error_messages() == []
     assert result.summary() == (
-        "5 apprenants importés : 2 dans « Bac pro TRPM 2026-2029 », 3 dans « CAP CIP 2026 »."
+        "5 apprenants importés dans « Bac pro TRPM 2026-2029 » (2), « CAP CIP 2026 » (3)."
     )
 
 
