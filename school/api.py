@@ -19,6 +19,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from . import services
+from .filters import ScopedFilterSet
 from .models import (
     Cohort,
     Enrolment,
@@ -125,7 +126,7 @@ class CohortViewSet(ListRetrieveCreateUpdateViewSet):
         )
 
 
-class LearnerFilter(django_filters.FilterSet):
+class LearnerFilter(ScopedFilterSet):
     cohort = django_filters.NumberFilter(field_name="enrolments__cohort", label=_("promotion"))
     born_after = django_filters.DateFilter(field_name="birth_date", lookup_expr="gte")
     born_before = django_filters.DateFilter(field_name="birth_date", lookup_expr="lte")

@@ -85,8 +85,8 @@ def test_a_partner_cannot_add_a_contact_to_another_company(world: World, api_as:
 
 def test_a_partner_cannot_see_another_companys_contacts(world: World, api_as: Any) -> None:
     client = api_as(world.partner)
-    listed = client.get(f"/api/v1/contacts/?company={world.other_company.pk}").json()
-    assert listed["count"] == 0
+    listed = client.get("/api/v1/contacts/").json()
+    assert [row["id"] for row in listed["results"]] == [world.contact.pk]
     assert client.get(f"/api/v1/contacts/{world.other_contact.pk}/").status_code == 404
 
 
@@ -106,3 +106,15 @@ def test_lists_are_paginated_with_a_page_size_parameter(world: World, api_as: An
     assert len(body["results"]) == 1
     assert body["next"].endswith("page=2&page_size=1")
     assert body["previous"] is None
+
+
+def test_filtering_by_another_companys_id_reveals_nothing_about_it(
+    world: World, api_as: Any
+) -> None:
+    client = api_as(world.partner)
+    foreign = client.get(f"/api/v1/contacts/?company={world.other_company.pk}")
+    unknown = client.get("/api/v1/contacts/?company=987654")
+    assert foreign.status_code == unknown.status_code == 400
+    assert foreign.json().keys() == unknown.json().keys() == {"company"}
+    own = client.get(f"/api/v1/contacts/?company={world.company.pk}").json()
+    assert [row["id"] for row in own["results"]] == [world.contact.pk]
