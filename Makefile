@@ -42,6 +42,7 @@ format: $(VENV)/.installed-dev
 migrations-check: $(VENV)/.installed-dev
 	DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 
+worker: export DEBUG ?= 1
 worker: $(VENV)/.installed-run
 	TASKS_BACKEND=database $(MANAGE) db_worker
 

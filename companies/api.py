@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from rest_framework.routers import SimpleRouter
+from rest_framework.routers import BaseRouter
 
 from school.api import ListRetrieveCreateUpdateViewSet
 from school.models import Role
@@ -39,6 +39,6 @@ class ContactViewSet(ListRetrieveCreateUpdateViewSet):
         return Contact.objects.visible_to(self.request.user)
 
 
-router = SimpleRouter()
-router.register("companies", CompanyViewSet, basename="company")
-router.register("contacts", ContactViewSet, basename="contact")
+def register_endpoints(router: BaseRouter) -> None:
+    router.register("companies", CompanyViewSet, basename="company")
+    router.register("contacts", ContactViewSet, basename="contact")

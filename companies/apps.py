@@ -9,11 +9,14 @@ class CompaniesConfig(AppConfig):
     verbose_name = _("Entreprises")
 
     def ready(self) -> None:
+        from school.api import router
         from school.demo import register_seeder
         from school.portal import register_section
 
+        from .api import register_endpoints
         from .demo import seed_companies
         from .views import home_section
 
+        register_endpoints(router)
         register_section(home_section)
         register_seeder(seed_companies)

@@ -50,8 +50,9 @@ class CompanyQuerySet(models.QuerySet["Company"]):
         role = role_of(user)
         if role in (Role.STAFF, Role.TRAINER):
             return self.all()
-        if role == Role.PARTNER:
-            return self.filter(contacts__user=user)
+        if role == Role.PARTNER and user.is_authenticated:
+            # A subquery, not a join: counts annotated on the result stay whole.
+            return self.filter(pk__in=Contact.objects.filter(user=user).values("company"))
         return self.none()
 
 
@@ -85,6 +86,15 @@ class Company(models.Model):
         verbose_name = _("entreprise")
         verbose_name_plural = _("entreprises")
         ordering = ["legal_name"]
+        constraints = [
+            # The Luhn key stays in Python; the database still refuses a malformed SIRET
+            # written by any path that skipped validation.
+            models.CheckConstraint(
+                condition=Q(siret__regex=r"^[0-9]{14}$"),
+                name="company_siret_fourteen_digits",
+                violation_error_message=_("Le SIRET doit comporter exactement 14 chiffres."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.legal_name
@@ -149,3 +159,12 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} ({self.company})"
+
+    change_refusal = _(
+        "Un signataire habilité est vérifié par l'école : demandez au secrétariat de le modifier."
+    )
+
+    def can_be_changed_by(self, user: AnyUser) -> bool:
+        """Who signs for the company was checked by the staff; a partner could otherwise
+        rename the verified signatory into someone else."""
+        return role_of(user) == Role.STAFF or not self.is_signatory

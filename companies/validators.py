@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 # La Poste's establishments share one SIREN whose SIRETs fail Luhn: INSEE checks
 # them with "sum of the digits is a multiple of 5" instead.
 LA_POSTE_SIREN = "356000000"
+SIRET_FORMAT = re.compile(r"[0-9]{14}")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -21,7 +24,8 @@ def luhn_valid(digits: str) -> bool:
 
 
 def validate_siret(value: str) -> None:
-    if len(value) != 14 or not value.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²" or Arabic-Indic digits.
+    if not SIRET_FORMAT.fullmatch(value):
         raise ValidationError(
             _(
                 "Le SIRET doit comporter exactement 14 chiffres, sans espace (reçu : « %(value)s »)."

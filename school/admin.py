@@ -72,10 +72,31 @@ class ProgrammeAdmin(admin.ModelAdmin):
         return f"{programme.placement_weeks_min}–{programme.placement_weeks_max}"
 
 
+class EnrolmentInlineForm(forms.ModelForm):
+    class Meta:
+        model = Enrolment
+        fields = ["learner", "start_date"]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        learner = self.cleaned_data.get("learner")
+        start_date = self.cleaned_data.get("start_date")
+        if self.instance.pk is None and learner is not None and start_date is not None:
+            # The form leaves "status" out, so Django skips the constraints that involve
+            # it (one active enrolment per learner); check the enrolment as it will be.
+            Enrolment(
+                learner=learner,
+                cohort_id=self.instance.cohort_id,
+                start_date=start_date,
+            ).validate_constraints()
+        return self.cleaned_data
+
+
 class EnrolmentInline(admin.TabularInline):
     """New enrolments made here go through the same service as anywhere else."""
 
     model = Enrolment
+    form = EnrolmentInlineForm
     fields = ["learner", "start_date", "status", "end_date"]
     readonly_fields = ["status", "end_date"]
     autocomplete_fields = ["learner"]
@@ -205,13 +226,24 @@ class LearnerAdmin(ImportMixin, SimpleHistoryAdmin):
 
     def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         response = super().import_action(request, **kwargs)
-        # The library tucks row errors in a hover box: list them where staff look first.
         if isinstance(response, TemplateResponse) and response.context_data:
-            result = response.context_data.get("result")
+            context = response.context_data
+            result = context.get("result")
+            # The library tucks row errors in a hover box: list them where staff look first.
             if result is not None:
                 for problem in result.error_messages():
                     messages.error(request, problem)
+            if "confirm_form" not in context:
+                self._forget_upload(context.get("form"))
         return response
+
+    def _forget_upload(self, form: Any) -> None:
+        """A refused file will never be confirmed: it holds minors' personal data, so it
+        does not wait in the media storage."""
+        upload = getattr(form, "cleaned_data", {}).get("import_file")
+        name = getattr(upload, "tmp_storage_name", None)
+        if name:
+            self.get_tmp_storage_class()(name=name, **self.get_tmp_storage_class_kwargs()).remove()
 
     def process_result(self, result: LearnerImportResult, request: HttpRequest) -> HttpResponse:
         # The data may have changed since the preview (a learner added with the same

@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
+from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from . import services
@@ -107,9 +107,18 @@ class ProgrammeViewSet(ListRetrieveCreateUpdateViewSet):
     ordering_fields = ["title", "level"]
 
 
+class CohortFilter(ScopedFilterSet):
+    # A plain number, not a choice among users: a choice would tell who is a trainer.
+    head_trainer = django_filters.NumberFilter(label=_("formateur référent"))
+
+    class Meta:
+        model = Cohort
+        fields = ["programme", "head_trainer"]
+
+
 class CohortViewSet(ListRetrieveCreateUpdateViewSet):
     serializer_class = CohortSerializer
-    filterset_fields = ["programme", "head_trainer"]
+    filterset_class = CohortFilter
     search_fields = ["name"]
     ordering_fields = ["name", "start_date"]
 
@@ -208,7 +217,9 @@ def _as_api_error(service: Any, **kwargs: Any) -> Any:
         raise serializers.ValidationError(serializers.as_serializer_error(error)) from error
 
 
-router = SimpleRouter()
+# The one API router: higher apps register their endpoints on it from their
+# AppConfig.ready(), so school never imports them (DESIGN.md, "Layout").
+router = DefaultRouter()
 router.register("programmes", ProgrammeViewSet, basename="programme")
 router.register("cohorts", CohortViewSet, basename="cohort")
 router.register("learners", LearnerViewSet, basename="learner")

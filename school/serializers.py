@@ -5,7 +5,7 @@ from typing import Any, Protocol, cast
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -62,6 +62,16 @@ class ModelRulesSerializer(serializers.ModelSerializer):
             for name in getattr(self.Meta, "staff_only_fields", ()):
                 fields[name].read_only = True
         return fields
+
+    def save(self, **kwargs: Any) -> Any:
+        try:
+            with transaction.atomic():
+                return super().save(**kwargs)
+        except IntegrityError:
+            # A second request wrote a conflicting row after our validation: validating
+            # again now meets it and answers 400 with the constraint's own message.
+            self.validate({**self.validated_data, **kwargs})
+            raise
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)

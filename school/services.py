@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from .db import save_checked
 from .models import Cohort, Enrolment, EnrolmentStatusChange, Learner, User
 
 
@@ -22,14 +23,7 @@ def enrolment_create(
         learner=learner, cohort=cohort, start_date=start_date or max(cohort.start_date, _today())
     )
     enrolment.full_clean()
-    try:
-        with transaction.atomic():
-            enrolment.save()
-    except IntegrityError:
-        # Another request enrolled this learner between our check and our write: the
-        # database refused it; say why in the constraint's own words.
-        enrolment.validate_constraints()
-        raise
+    save_checked(enrolment)
     EnrolmentStatusChange.objects.create(
         enrolment=enrolment,
         status=enrolment.status,
@@ -55,7 +49,7 @@ def enrolment_change_status(
     enrolment.status = status
     enrolment.end_date = effective_on if status in Enrolment.FINAL else None
     enrolment.full_clean()
-    enrolment.save(update_fields=["status", "end_date"])
+    save_checked(enrolment, update_fields=["status", "end_date"])
     EnrolmentStatusChange.objects.create(
         enrolment=enrolment, status=status, effective_on=effective_on, reason=reason, changed_by=by
     )

@@ -7,27 +7,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import DefaultRouter
-
-from companies.api import router as companies_router
 
 from . import views
-from .api import MeView, ObtainTokenView
-from .api import router as school_router
+from .api import MeView, ObtainTokenView, router
 
 admin.site.site_header = _("MétalTech — administration")
 admin.site.site_title = "MétalTech"
 admin.site.index_title = _("Back-office de l'école")
 
-# Each app keeps its own router; one DefaultRouter gathers them behind a browsable root.
-api_router = DefaultRouter()
-for app_router in (school_router, companies_router):
-    api_router.registry.extend(app_router.registry)
-
 api_urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
     path("me/", MeView.as_view(), name="me"),
-    *api_router.urls,
+    *router.urls,
 ]
 
 urlpatterns = [

@@ -6,26 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from .http import AuthenticatedRequest
-from .models import Cohort, Enrolment, EnrolmentStatus, Learner, Role
+from .models import Cohort, Enrolment, EnrolmentStatus, Guardian, Learner, Role
 from .portal import sections_for
 
 ACTIVE_LEARNERS = Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE))
-
-
-def lockout(
-    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
-) -> HttpResponse:
-    """What django-axes answers to a locked-out login: JSON for the API, a page for people."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"detail": _("Trop d'échecs de connexion : compte verrouillé pendant 15 minutes.")},
-            status=429,
-        )
-    return render(request, "registration/lockout.html", status=429)
 
 
 @never_cache
@@ -86,10 +73,16 @@ def cohort_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @login_required
 def learner_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    user = request.user
+    # The learner's related rows are scoped too: a trainer does not see the cohorts they
+    # do not teach, a parent does not see the other parent's contact details.
     learner = get_object_or_404(
-        Learner.objects.visible_to(request.user).prefetch_related(
-            "guardians",
-            Prefetch("enrolments", queryset=Enrolment.objects.select_related("cohort__programme")),
+        Learner.objects.visible_to(user).prefetch_related(
+            Prefetch("guardians", queryset=Guardian.objects.visible_to(user)),
+            Prefetch(
+                "enrolments",
+                queryset=Enrolment.objects.visible_to(user).select_related("cohort__programme"),
+            ),
         ),
         pk=pk,
     )

@@ -7,5 +7,6 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-" + "k3y-" * 12)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("EMAIL_URL", "memorymail://")
 # The test client speaks plain HTTP; the redirect itself is covered by check --deploy.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")

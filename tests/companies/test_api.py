@@ -118,3 +118,32 @@ def test_filtering_by_another_companys_id_reveals_nothing_about_it(
     assert foreign.json().keys() == unknown.json().keys() == {"company"}
     own = client.get(f"/api/v1/contacts/?company={world.company.pk}").json()
     assert [row["id"] for row in own["results"]] == [world.contact.pk]
+
+
+def test_a_partner_cannot_rewrite_the_verified_signatory(world: World, api_as: Any) -> None:
+    world.contact.is_signatory = True
+    world.contact.save()
+    response = api_as(world.partner).patch(
+        f"/api/v1/contacts/{world.contact.pk}/", {"first_name": "Mallory"}
+    )
+    assert response.status_code == 403
+    assert "vérifié par l'école" in response.json()["detail"]
+    world.contact.refresh_from_db()
+    assert world.contact.first_name != "Mallory"
+    staff = api_as(world.staff).patch(
+        f"/api/v1/contacts/{world.contact.pk}/", {"first_name": "Mallory"}
+    )
+    assert staff.status_code == 200
+
+
+def test_a_partner_sees_how_many_contacts_their_company_has(world: World) -> None:
+    from django.test import Client
+
+    from tests.factories import ContactFactory
+
+    ContactFactory(company=world.company)
+    ContactFactory(company=world.company)
+    client = Client()
+    client.force_login(world.partner)
+    page = client.get("/entreprises/").content.decode()
+    assert "<td>3</td>" in page

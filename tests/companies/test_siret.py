@@ -57,3 +57,19 @@ def test_a_company_with_a_bad_siret_is_refused_by_the_model() -> None:
     with pytest.raises(ValidationError) as error:
         company.full_clean()
     assert "siret" in error.value.message_dict
+
+
+@pytest.mark.parametrize(
+    "value", ["1234567890123²", "٧٣٢٨٢٩٣٢٠٠٠٠٧٤"], ids=["superscript", "arabic-indic"]
+)
+def test_digits_of_other_scripts_are_refused(value: str) -> None:
+    with pytest.raises(ValidationError, match="exactement 14 chiffres"):
+        validate_siret(value)
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_malformed_siret_written_without_validation() -> None:
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        CompanyFactory(siret="12345")

@@ -121,3 +121,32 @@ def _inline_management() -> dict[str, str]:
         "status_changes-MIN_NUM_FORMS": "0",
         "status_changes-MAX_NUM_FORMS": "1000",
     }
+
+
+def test_enrolling_a_learner_already_active_elsewhere_is_refused_on_the_cohort_page(
+    world: World, staff_client: Client
+) -> None:
+    cohort = world.other_cohort
+    url = reverse("admin:school_cohort_change", args=[cohort.pk])
+    response = staff_client.post(
+        url,
+        {
+            "programme": cohort.programme_id,
+            "name": cohort.name,
+            "start_date": "2026-09-01",
+            "end_date": "2028-06-30",
+            "head_trainer": cohort.head_trainer_id,
+            "enrolments-TOTAL_FORMS": "2",
+            "enrolments-INITIAL_FORMS": "1",
+            "enrolments-MIN_NUM_FORMS": "0",
+            "enrolments-MAX_NUM_FORMS": "1000",
+            "enrolments-0-id": world.other_enrolment.pk,
+            "enrolments-0-cohort": cohort.pk,
+            "enrolments-1-learner": world.learner.pk,
+            "enrolments-1-start_date": "2026-09-15",
+            "enrolments-1-cohort": cohort.pk,
+        },
+    )
+    assert response.status_code == 200
+    assert "déjà en formation dans une autre promotion" in html.unescape(response.content.decode())
+    assert world.learner.enrolments.count() == 1

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
+
+import time_machine
 
 from school.models import Enrolment
 from tests.conftest import World
@@ -62,6 +65,7 @@ def test_learners_are_filtered_by_cohort(world: World, api_as: Any) -> None:
     assert [row["id"] for row in body["results"]] == [world.other_learner.pk]
 
 
+@time_machine.travel(datetime.date(2026, 11, 28))
 def test_a_learner_reads_their_own_profile_with_the_minor_flag(world: World, api_as: Any) -> None:
     body = api_as(world.learner_user).get(f"/api/v1/learners/{world.learner.pk}/").json()
     assert body["is_minor"] is True
@@ -88,3 +92,15 @@ def test_the_api_root_lists_every_resource(world: World, api_as: Any) -> None:
         "contacts",
     }
     assert body["cohorts"].endswith("/api/v1/cohorts/")
+
+
+def test_filtering_cohorts_by_trainer_does_not_reveal_who_is_a_trainer(
+    world: World, api_as: Any
+) -> None:
+    client = api_as(world.learner_user)
+    trainer = client.get(f"/api/v1/cohorts/?head_trainer={world.other_trainer.pk}")
+    somebody = client.get(f"/api/v1/cohorts/?head_trainer={world.staff.pk}")
+    assert trainer.status_code == somebody.status_code == 200
+    assert trainer.json()["count"] == somebody.json()["count"] == 0
+    own = client.get(f"/api/v1/cohorts/?head_trainer={world.trainer.pk}").json()
+    assert [row["id"] for row in own["results"]] == [world.cohort.pk]

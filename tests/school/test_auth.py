@@ -117,3 +117,27 @@ def test_pages_need_a_login() -> None:
     response = Client().get("/promotions/")
     assert response.status_code == 302
     assert response["Location"].startswith("/connexion/")
+
+
+def test_changing_the_capitals_of_the_e_mail_does_not_reset_the_count(api_client: Any) -> None:
+    UserFactory(email="eleve@metaltech.test", role=Role.LEARNER)
+    spellings = ["eleve@metaltech.test", "Eleve@metaltech.test", "ELEVE@metaltech.test"]
+    for spelling in spellings + spellings[:2]:
+        api_client.post("/api/v1/auth/token/", {"email": spelling, "password": "mauvais"})
+
+    response = api_client.post(
+        "/api/v1/auth/token/", {"email": "ElEvE@metaltech.test", "password": PASSWORD}
+    )
+
+    assert response.status_code == 429
+
+
+def test_the_login_form_counts_every_spelling_of_an_e_mail_together() -> None:
+    UserFactory(email="direction@metaltech.test")
+    client = Client()
+    for spelling in ["direction@metaltech.test", "DIRECTION@metaltech.test"] * 3:
+        client.post("/connexion/", {"username": spelling, "password": "x"})
+    response = client.post(
+        "/connexion/", {"username": "Direction@MetalTech.test", "password": PASSWORD}
+    )
+    assert response.status_code == 429

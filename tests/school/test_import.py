@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -385,6 +386,11 @@ def test_the_admin_refuses_a_bad_file_showing_each_row_message_and_writes_nothin
     ]
     assert "confirm_form" not in response.context
     assert counts() == (0, 0, 0)
+    assert uploads_kept() == []
+
+
+def uploads_kept() -> list[Path]:
+    return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
 
 
 def test_the_admin_previews_then_imports_a_good_file_into_the_chosen_cohort(
@@ -403,6 +409,7 @@ def test_the_admin_previews_then_imports_a_good_file_into_the_chosen_cohort(
     ]
     assert counts() == (3, 3, 3)
     assert Enrolment.objects.filter(cohort=cohort).count() == 3
+    assert uploads_kept() == []
     changed_by = EnrolmentStatusChange.objects.values_list("changed_by", flat=True)
     assert set(changed_by) == {staff.pk}
 
@@ -436,3 +443,19 @@ def test_an_ine_typed_in_lower_case_is_stored_in_capitals(cohort: Cohort) -> Non
     result = import_file(csv_bytes(HEADER, row), cohort)
     assert result.error_messages() == []
     assert Learner.objects.get(last_name="Petit").ine == "1234567890B"
+
+
+def test_previews_nobody_confirmed_are_purged_after_a_day(
+    staff_client: Client, cohort: Cohort
+) -> None:
+    upload(staff_client, csv_bytes(HEADER, *GOOD_ROWS), cohort)
+    assert len(uploads_kept()) == 1
+
+    call_command("purge_import_uploads", stdout=io.StringIO())
+    assert len(uploads_kept()) == 1  # a fresh preview may still be confirmed
+
+    with time_machine.travel(datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(days=2)):
+        out = io.StringIO()
+        call_command("purge_import_uploads", stdout=out)
+    assert uploads_kept() == []
+    assert out.getvalue() == "1 fichier(s) supprimé(s).\n"

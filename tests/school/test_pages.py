@@ -103,3 +103,20 @@ def test_the_partner_home_costs_the_same_for_one_contact_and_for_many(world: Wor
         ContactFactory(company=world.company)
     assert _queries(world.partner, "/") == one
     assert world.partner.role == Role.PARTNER
+
+
+def test_a_learner_page_shows_only_what_the_viewer_may_see(world: World) -> None:
+    from tests.factories import EnrolmentFactory, GuardianFactory
+
+    old_cohort = CohortFactory(name="Cohorte d'un autre formateur")
+    EnrolmentFactory(learner=world.learner, cohort=old_cohort, status="withdrawn")
+    GuardianFactory(learner=world.learner, rank=2, first_name="Coparent")
+
+    for_trainer = _page(world.trainer, f"/apprenants/{world.learner.pk}/").content.decode()
+    assert "CAP 2026" in for_trainer
+    assert "autre formateur" not in for_trainer
+    assert "Coparent" in for_trainer
+
+    for_parent = _page(world.guardian_user, f"/apprenants/{world.learner.pk}/").content.decode()
+    assert "Coparent" not in for_parent
+    assert world.guardian.first_name in for_parent

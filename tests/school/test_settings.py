@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-STRONG_KEY = "s" + "0123456789abcdefghij" * 3
 
 
 # What the test run itself sets must not leak into the configuration under test.
@@ -20,6 +19,14 @@ _TEST_ONLY = {
     "ALLOWED_HOSTS",
     "SECURE_SSL_REDIRECT",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "EMAIL_URL",
+    "PROXY_COUNT",
+}
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "s" + "0123456789abcdefghij" * 3,  # strong: 61 characters, 21 distinct
+    "ALLOWED_HOSTS": "metaltech.example.org",
+    "EMAIL_URL": "smtp+tls://metaltech:secret@smtp.example.org:587",
 }
 
 
@@ -47,16 +54,40 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     ids=["short", "repetitive", "django-insecure"],
 )
 def test_production_refuses_a_weak_secret_key(key: str) -> None:
-    result = _manage("check", DEBUG="0", SECRET_KEY=key)
+    result = _manage("check", **{**PRODUCTION, "SECRET_KEY": key})
     assert result.returncode != 0
     assert "SECRET_KEY is too weak" in result.stderr
 
 
 def test_production_starts_with_a_strong_key() -> None:
-    result = _manage(
-        "check", DEBUG="0", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="metaltech.example.org"
-    )
+    result = _manage("check", **PRODUCTION)
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_to_start_without_somewhere_to_send_mail() -> None:
+    result = _manage("check", **{**PRODUCTION, "EMAIL_URL": ""})
+    assert result.returncode != 0
+    assert "EMAIL_URL must be set when DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["DEBUG", "SECURE_SSL_REDIRECT"])
+def test_a_mistyped_yes_no_setting_stops_the_start(name: str) -> None:
+    result = _manage("check", **{**PRODUCTION, name: "flase"})
+    assert result.returncode != 0
+    assert f"{name} must be one of" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("proxies", "trusted"), [("0", "None"), ("1", "('HTTP_X_FORWARDED_PROTO', 'https')")]
+)
+def test_the_forwarded_protocol_is_trusted_only_behind_a_proxy(proxies: str, trusted: str) -> None:
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)",
+        **{**PRODUCTION, "PROXY_COUNT": proxies},
+    )
+    assert result.stdout.strip().splitlines()[-1] == trusted, result.stderr
 
 
 def test_an_unknown_tasks_backend_is_refused() -> None:
@@ -71,9 +102,7 @@ def test_production_settings_pass_the_deployment_checks() -> None:
         "--deploy",
         "--fail-level",
         "WARNING",
-        DEBUG="0",
-        SECRET_KEY=STRONG_KEY,
-        ALLOWED_HOSTS="metaltech.example.org",
+        **PRODUCTION,
         TASKS_BACKEND="database",
     )
     assert result.returncode == 0, result.stdout + result.stderr
