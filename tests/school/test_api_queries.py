@@ -95,3 +95,43 @@ def test_me_costs_one_query_whatever_the_number_of_children(api_as: Any) -> None
         response = client.get("/api/v1/me/")
     assert len(response.json()["children"]) == 4
     assert len(many) == len(one)
+
+
+def _guardian_of(parent: Any) -> None:
+    GuardianFactory(user=parent, learner=EnrolmentFactory().learner)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", ["cohorts", "learners", "guardians", "enrolments"])
+def test_a_parents_lists_cost_the_same_for_one_child_and_for_several(
+    api_as: Any, endpoint: str
+) -> None:
+    parent = UserFactory(role=Role.GUARDIAN)
+    client = api_as(parent)
+    url = f"/api/v1/{endpoint}/"
+    _guardian_of(parent)
+    queries_for_one, rows = _count_queries(client, url)
+    for _ in range(4):
+        _guardian_of(parent)
+    queries_for_many, more_rows = _count_queries(client, url)
+    assert (rows, more_rows) == (1, 5)
+    assert queries_for_many == queries_for_one
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", ["companies", "contacts"])
+def test_a_partners_lists_cost_the_same_for_one_row_and_for_many(
+    api_as: Any, endpoint: str
+) -> None:
+    partner = UserFactory(role=Role.PARTNER)
+    company = CompanyFactory()
+    company.clusters.add(ClusterFactory())
+    ContactFactory(company=company, user=partner)
+    client = api_as(partner)
+    url = f"/api/v1/{endpoint}/"
+    queries_for_one, _rows = _count_queries(client, url)
+    for _ in range(6):
+        ContactFactory(company=company)
+        ContactFactory()  # another company's: never listed
+    queries_for_many, _more = _count_queries(client, url)
+    assert queries_for_many == queries_for_one
