@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from django.contrib.auth.models import (
@@ -67,6 +68,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(_("rôle"), max_length=16, choices=Role.choices)
     is_active = models.BooleanField(_("actif"), default=True)
     date_joined = models.DateTimeField(_("inscrit le"), default=timezone.now)
+    # The secret of the personal calendar feed URL; made on first use, rotated on demand.
+    calendar_token = models.CharField(
+        _("jeton d'agenda"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -88,6 +93,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    def get_calendar_token(self) -> str:
+        return self.calendar_token or self.rotate_calendar_token()
+
+    def rotate_calendar_token(self) -> str:
+        """A new secret: the old feed URL stops answering at once."""
+        self.calendar_token = secrets.token_urlsafe(32)
+        self.save(update_fields=["calendar_token"])
+        return self.calendar_token
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
