@@ -1,8 +1,26 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
-from .models import Competency, CompetencyBlock
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Attendance,
+    ClosurePeriod,
+    Competency,
+    CompetencyBlock,
+    Course,
+    Derogation,
+    Machine,
+    MedicalFitness,
+    Room,
+    SafetyTraining,
+    Session,
+    SessionSeries,
+)
 
 
 class CompetencyInline(admin.TabularInline):
@@ -24,3 +42,131 @@ class CompetencyAdmin(admin.ModelAdmin):
     list_filter = ["block__programme"]
     search_fields = ["code", "title"]
     list_select_related = ["block"]
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "programme", "kind", "planned_hours"]
+    list_filter = ["programme", "kind"]
+    search_fields = ["code", "title"]
+    filter_horizontal = ["competencies"]
+    list_select_related = ["programme"]
+
+
+class MachineInline(admin.TabularInline):
+    model = Machine
+    extra = 0
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "capacity"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    inlines = [MachineInline]
+
+
+@admin.register(Machine)
+class MachineAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "room", "is_active"]
+    list_filter = ["kind", "room", "is_active"]
+    search_fields = ["name"]
+    list_select_related = ["room"]
+
+
+@admin.register(ClosurePeriod)
+class ClosurePeriodAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "start_date", "end_date"]
+    list_filter = ["kind"]
+    date_hierarchy = "start_date"
+
+
+class ReadOnlySessionInline(admin.TabularInline):
+    model = Session
+    fields = ["start", "end", "trainer", "room", "status"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # sessions of a series are created by the series builder
+
+
+@admin.register(SessionSeries)
+class SessionSeriesAdmin(admin.ModelAdmin):
+    list_display = ["course", "cohort", "weekday", "start_time", "first_date", "last_date"]
+    list_filter = ["cohort"]
+    list_select_related = ["course", "cohort"]
+    readonly_fields = ["created_by", "created_at"]
+    inlines = [ReadOnlySessionInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a series is built through the API or the series builder, with its checks
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AttendanceInline(admin.TabularInline):
+    model = Attendance
+    fields = ["learner", "status", "reason", "signed_at", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the roll call is taken on the session's émargement page
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ["course", "cohort", "trainer", "room", "start", "end", "status"]
+    list_filter = ["status", "cohort", "trainer", "room"]
+    search_fields = ["course__title", "cohort__name"]
+    date_hierarchy = "start"
+    list_select_related = ["course", "cohort", "trainer", "room"]
+    autocomplete_fields = ["learners"]
+    filter_horizontal = ["machines"]
+    readonly_fields = ["sequence", "series", "attendance_validated_at", "attendance_validated_by"]
+    inlines = [AttendanceInline]
+
+
+@admin.register(Derogation)
+class DerogationAdmin(admin.ModelAdmin):
+    list_display = ["declared_on", "valid_until", "reference", "kinds"]
+
+    @admin.display(description=_("types couverts"))
+    def kinds(self, derogation: Derogation) -> str:
+        labels = dict(Machine._meta.get_field("kind").choices or [])
+        return ", ".join(str(labels.get(kind, kind)) for kind in derogation.machine_kinds)
+
+
+@admin.register(MedicalFitness)
+class MedicalFitnessAdmin(admin.ModelAdmin):
+    list_display = ["learner", "issued_on", "valid_until"]
+    search_fields = ["learner__last_name", "learner__first_name"]
+    autocomplete_fields = ["learner"]
+    list_select_related = ["learner"]
+    date_hierarchy = "valid_until"
+
+
+@admin.register(SafetyTraining)
+class SafetyTrainingAdmin(admin.ModelAdmin):
+    list_display = ["learner", "machine_kind", "trained_on", "trainer"]
+    list_filter = ["machine_kind"]
+    search_fields = ["learner__last_name", "learner__first_name"]
+    autocomplete_fields = ["learner"]
+    list_select_related = ["learner", "trainer"]
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(SimpleHistoryAdmin):
+    list_display = ["session", "learner", "status", "signed_at", "recorded_by"]
+    list_filter = ["status"]
+    search_fields = ["learner__last_name", "session__course__title"]
+    list_select_related = ["session__course", "learner", "recorded_by"]
+    readonly_fields = ["session", "learner", "signed_at", "recorded_by", "recorded_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

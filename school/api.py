@@ -184,7 +184,7 @@ class EnrolmentViewSet(ListRetrieveCreateUpdateViewSet):
         return EnrolmentSerializer
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = _as_api_error(
+        serializer.instance = call_service(
             services.enrolment_create,
             by=self.request.user,
             **serializer.validated_data,
@@ -195,7 +195,7 @@ class EnrolmentViewSet(ListRetrieveCreateUpdateViewSet):
         enrolment = self.get_object()
         change = EnrolmentStatusUpdateSerializer(data=request.data)
         change.is_valid(raise_exception=True)
-        _as_api_error(
+        call_service(
             services.enrolment_change_status,
             enrolment=enrolment,
             by=request.user,
@@ -209,7 +209,7 @@ class EnrolmentViewSet(ListRetrieveCreateUpdateViewSet):
         return self.update(request, *args, **kwargs)
 
 
-def _as_api_error(service: Any, **kwargs: Any) -> Any:
+def call_service(service: Any, **kwargs: Any) -> Any:
     """Call a service; its ValidationError becomes the API's 400 with the same messages."""
     try:
         return service(**kwargs)

@@ -7,6 +7,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -215,6 +216,7 @@ class MeSerializer(serializers.ModelSerializer):
     )
     children = serializers.SerializerMethodField()
     company = serializers.SerializerMethodField()
+    calendar_url = serializers.SerializerMethodField()
 
     class Meta:
         model = User
@@ -227,7 +229,14 @@ class MeSerializer(serializers.ModelSerializer):
             "learner",
             "children",
             "company",
+            "calendar_url",
         ]
+
+    @extend_schema_field(serializers.URLField())
+    def get_calendar_url(self, user: User) -> str:
+        """The personal live calendar (RFC 5545 feed); its secret token is the credential."""
+        path = reverse("calendar-feed", kwargs={"token": user.get_calendar_token()})
+        return self.context["request"].build_absolute_uri(path)
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_children(self, user: User) -> list[int]:

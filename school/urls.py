@@ -32,6 +32,7 @@ urlpatterns = [
     path("promotions/<int:pk>/", views.cohort_detail, name="cohort-detail"),
     path("apprenants/<int:pk>/", views.learner_detail, name="learner-detail"),
     path("", include("companies.urls")),
+    path("", include("courses.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # A namespace of its own: the router's "cohort-detail" must not shadow the page's.

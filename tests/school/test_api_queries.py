@@ -86,6 +86,7 @@ def test_a_list_endpoint_costs_the_same_for_one_row_and_for_many(
 def test_me_costs_one_query_whatever_the_number_of_children(api_as: Any) -> None:
     parent = UserFactory(role=Role.GUARDIAN)
     GuardianFactory(user=parent)
+    parent.get_calendar_token()  # made once, on first use
     client = api_as(parent)
     with CaptureQueriesContext(connection) as one:
         client.get("/api/v1/me/")

@@ -39,6 +39,7 @@ def test_the_token_opens_the_api_and_me_tells_who_and_which_role(api_client: Any
     ).json()["token"]
 
     response = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}")
+    partner.refresh_from_db()
 
     assert response.json() == {
         "id": partner.pk,
@@ -49,6 +50,7 @@ def test_the_token_opens_the_api_and_me_tells_who_and_which_role(api_client: Any
         "learner": None,
         "children": [],
         "company": contact.company_id,
+        "calendar_url": f"http://testserver/calendar/{partner.calendar_token}.ics",
     }
 
 
@@ -141,3 +143,12 @@ def test_the_login_form_counts_every_spelling_of_an_e_mail_together() -> None:
         "/connexion/", {"username": "Direction@MetalTech.test", "password": PASSWORD}
     )
     assert response.status_code == 429
+
+
+def test_the_calendar_url_stays_the_same_until_rotated(api_as: Any) -> None:
+    learner = UserFactory(role=Role.LEARNER)
+    client = api_as(learner)
+    first = client.get("/api/v1/me/").json()["calendar_url"]
+    assert first == client.get("/api/v1/me/").json()["calendar_url"]
+    learner.rotate_calendar_token()
+    assert client.get("/api/v1/me/").json()["calendar_url"] != first

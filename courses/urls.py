@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import calendar, views
+
+urlpatterns = [
+    path("emploi-du-temps/", views.my_week, name="my-week"),
+    path("emploi-du-temps/<str:kind>/<int:pk>/", views.week, name="week"),
+    path("seances/<int:pk>/emargement/", views.roll_call, name="roll-call"),
+    path(
+        "seances/<int:pk>/emargement/<int:learner_pk>/",
+        views.mark_attendance,
+        name="mark-attendance",
+    ),
+    path(
+        "seances/<int:pk>/emargement/valider/",
+        views.validate_attendance,
+        name="validate-attendance",
+    ),
+    path("emargement/signer/", views.sign_presence, name="sign-presence"),
+    path("autorisations-machines/", views.cover_expiring, name="cover-expiring"),
+    path("calendar/<str:token>.ics", calendar.feed, name="calendar-feed"),
+    path("agenda/nouveau-lien/", calendar.rotate, name="calendar-rotate"),
+]
