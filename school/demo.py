@@ -248,7 +248,7 @@ FATHERS = ("Laurent", "Christophe", "Frédéric", "Stéphane", "David", "Sébast
 
 def seed_school(stdout: OutputWrapper) -> None:
     today = timezone.localdate()
-    users = {account.email: _ensure_login(account) for account in (*DEMO_LOGINS, SECOND_TRAINER)}
+    users = {account.email: ensure_login(account) for account in (*DEMO_LOGINS, SECOND_TRAINER)}
     programmes = {
         row.code: Programme.objects.get_or_create(code=row.code, defaults=row._asdict())[0]
         for row in PROGRAMMES
@@ -292,7 +292,7 @@ def seed_school(stdout: OutputWrapper) -> None:
     )
 
 
-def _ensure_login(account: Account) -> User:
+def ensure_login(account: Account) -> User:
     user, created = User.objects.get_or_create(
         email=account.email,
         defaults={
