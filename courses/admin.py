@@ -83,7 +83,7 @@ class ClosurePeriodAdmin(admin.ModelAdmin):
 
 class ReadOnlySessionInline(admin.TabularInline):
     model = Session
-    fields = ["start", "end", "trainer", "room", "status"]
+    fields = ("start", "end", "trainer", "room", "status")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -110,7 +110,7 @@ class SessionSeriesAdmin(admin.ModelAdmin):
 
 class AttendanceInline(admin.TabularInline):
     model = Attendance
-    fields = ["learner", "status", "reason", "signed_at", "recorded_by", "recorded_at"]
+    fields = ("learner", "status", "reason", "signed_at", "recorded_by", "recorded_at")
     readonly_fields = fields
     extra = 0
     can_delete = False

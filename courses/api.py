@@ -18,7 +18,7 @@ from rest_framework.routers import BaseRouter
 
 from school.api import ListRetrieveCreateUpdateViewSet, call_service
 from school.filters import ScopedFilterSet
-from school.models import Learner, Role, User
+from school.models import Learner, Role, User, role_of
 
 from . import attendance, services
 from .models import (
@@ -169,7 +169,9 @@ class SessionSeriesViewSet(viewsets.GenericViewSet):
 
     serializer_class = SessionSeriesWriteSerializer
 
-    @extend_schema(request=SessionSeriesWriteSerializer, responses={201: SessionSeriesResultSerializer})
+    @extend_schema(
+        request=SessionSeriesWriteSerializer, responses={201: SessionSeriesResultSerializer}
+    )
     def create(self, request: Request) -> Response:
         data = SessionSeriesWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -208,7 +210,7 @@ class AttendanceViewSet(
     @extend_schema(request=None, responses=AttendanceSerializer(many=True))
     @action(detail=False, methods=["post"])
     def sign(self, request: Request) -> Response:
-        learner = Learner.objects.filter(user=request.user).first()
+        learner = Learner.objects.filter(user=cast(User, request.user)).first()
         if learner is None:
             raise serializers.ValidationError(_("Ce compte n'est lié à aucun apprenant."))
         lines = call_service(attendance.attendance_sign, learner=learner)
@@ -219,9 +221,10 @@ class StaffOnlyViewSet(ListRetrieveCreateUpdateViewSet):
     """Authorisations hold health data about minors: the school's staff only."""
 
     def get_queryset(self) -> QuerySet[Any]:
-        if cast(User, self.request.user).role != Role.STAFF:
-            return self.queryset.none()
-        return self.queryset.all()
+        queryset = super().get_queryset()
+        if role_of(self.request.user) != Role.STAFF:
+            return queryset.none()
+        return queryset
 
 
 class DerogationViewSet(StaffOnlyViewSet):
@@ -254,10 +257,11 @@ class MyScheduleViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = SessionFilter
 
     def get_queryset(self) -> QuerySet[Session]:
-        user = cast(User, self.request.user)
-        if user.role == Role.TRAINER:
+        user = self.request.user
+        role = role_of(user)
+        if role == Role.TRAINER and user.is_authenticated:
             sessions = Session.objects.filter(trainer=user)
-        elif user.role in (Role.LEARNER, Role.GUARDIAN):
+        elif role in (Role.LEARNER, Role.GUARDIAN):
             sessions = Session.objects.visible_to(user)
         else:
             sessions = Session.objects.none()
@@ -281,4 +285,3 @@ def register_endpoints(router: BaseRouter) -> None:
     router.register("medical-fitnesses", MedicalFitnessViewSet, basename="medical-fitness")
     router.register("safety-trainings", SafetyTrainingViewSet, basename="safety-training")
     router.register("me/schedule", MyScheduleViewSet, basename="my-schedule")
-

@@ -9,8 +9,13 @@ class CoursesConfig(AppConfig):
     verbose_name = _("Formations et atelier")
 
     def ready(self) -> None:
+        from school.api import router
         from school.demo import register_seeder
 
+        from .api import register_endpoints
         from .demo import seed_courses
+        from .demo_timetable import seed_timetable
 
+        register_endpoints(router)
         register_seeder(seed_courses)
+        register_seeder(seed_timetable)

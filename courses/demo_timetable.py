@@ -48,7 +48,9 @@ from .models import (
     SessionSeries,
 )
 
-GENERAL_TEACHER = Account("enseignement.general@metaltech.test", Role.TRAINER, "Claire", "Petitjean")
+GENERAL_TEACHER = Account(
+    "enseignement.general@metaltech.test", Role.TRAINER, "Claire", "Petitjean"
+)
 TECHNOLOGY_TEACHER = Account("technologie@metaltech.test", Role.TRAINER, "Yann", "Leclerc")
 
 CONVENTIONAL = "Atelier usinage conventionnel"
@@ -167,7 +169,9 @@ def seed_timetable(stdout: OutputWrapper) -> None:
     trainers.update({user.email: user for user in User.objects.filter(role=Role.TRAINER)})
     rooms = {name: _room(name, kind, capacity) for name, kind, capacity in ROOMS}
     machines = {
-        name: Machine.objects.get_or_create(name=name, defaults={"kind": kind, "room": rooms[room]})[0]
+        name: Machine.objects.get_or_create(
+            name=name, defaults={"kind": kind, "room": rooms[room]}
+        )[0]
         for name, kind, room in MACHINES
     }
     courses = {(row.programme, row.code): _course(row) for row in COURSES}

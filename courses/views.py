@@ -1,13 +1,310 @@
-"""Placeholder until the pages land (attendance, week views, cover list)."""
+"""The school's week on screen: week timetables, the roll call, the learner's signature,
+and the staff's list of machine authorisations running out."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
+
+from school.http import AuthenticatedRequest
+from school.models import Cohort, Enrolment, Learner, Role, User
+
+from .attendance import (
+    attendance_mark,
+    attendance_sign,
+    attendance_validate,
+    changes_after_validation,
+    local_midnight,
+    participants,
+    roll_call_sessions,
+)
+from .models import Attendance, AttendanceStatus, Room, Session, SessionQuerySet, SessionStatus
+from .scheduling import learners_with_cover_expiring
+
+TEACHING_TEAM = (Role.STAFF, Role.TRAINER)
+# Two months' notice: time enough to book the doctor or renew the declaration.
+COVER_NOTICE_DAYS = 60
 
 
-def _not_yet(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+class HtmxRequest(AuthenticatedRequest):
+    """A signed-in request, with what ``HtmxMiddleware`` read from its htmx headers."""
+
+    htmx: HtmxDetails
+
+
+@dataclass(frozen=True)
+class Day:
+    date: datetime.date
+    sessions: list[Session]
+
+
+def _monday(request: AuthenticatedRequest) -> datetime.date:
+    """The Monday of the week asked for by ``?semaine=`` (any day of it), else this week's."""
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("semaine", ""))
+    except ValueError:
+        day = timezone.localdate()
+    if day.year in (datetime.MINYEAR, datetime.MAXYEAR):  # no week before or after to link to
+        day = timezone.localdate()
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def _link(request: AuthenticatedRequest, **params: str) -> str:
+    """This page's query string with ``params`` replaced: the week and the child travel together."""
+    query = request.GET.copy()
+    for key, value in params.items():
+        query[key] = value
+    return f"?{query.urlencode()}"
+
+
+def _week(request: AuthenticatedRequest, sessions: SessionQuerySet) -> dict[str, Any]:
+    """The week grid: Monday to Friday, and a weekend day when something happens on it.
+
+    The bounds are local midnights, so a week that changes clocks (last Sunday of March
+    or October) is 167 or 169 hours long and still holds exactly its own sessions.
+    """
+    monday = _monday(request)
+    listed = list(
+        sessions.between(local_midnight(monday), local_midnight(monday + datetime.timedelta(7)))
+        .select_related("course", "cohort", "room", "trainer")
+        .prefetch_related("learners", "machines")
+        .order_by("start", "pk")
+    )
+    by_day: dict[datetime.date, list[Session]] = defaultdict(list)
+    for session in listed:
+        by_day[timezone.localtime(session.start).date()].append(session)
+    dates = [monday + datetime.timedelta(days=n) for n in range(7)]
+    now = timezone.now()
+    return {
+        "monday": monday,
+        "sunday": dates[-1],
+        "days": [Day(day, by_day[day]) for n, day in enumerate(dates) if n < 5 or by_day[day]],
+        "previous_week": _link(request, semaine=(monday - datetime.timedelta(7)).isoformat()),
+        "next_week": _link(request, semaine=(monday + datetime.timedelta(7)).isoformat()),
+        "this_week": _link(request, semaine=timezone.localdate().isoformat()),
+        "running": [
+            session
+            for session in listed
+            if session.start <= now < session.end and session.status != SessionStatus.CANCELLED
+        ],
+    }
+
+
+def _chooser() -> dict[str, Any]:
+    """Every timetable the teaching team may open (DESIGN.md: trainers see all of them)."""
+    return {
+        "cohorts": Cohort.objects.order_by("-start_date", "name"),
+        "trainers": User.objects.filter(role=Role.TRAINER, is_active=True),
+        "rooms": Room.objects.all(),
+    }
+
+
+@login_required
+def my_week(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
+    if user.role == Role.STAFF:
+        return render(request, "courses/week_chooser.html", _chooser())
+    if user.role == Role.TRAINER:
+        context = _week(request, Session.objects.filter(trainer=user))
+        context.update(_chooser(), kind="formateur", title=_("Mon emploi du temps"))
+        return render(request, "courses/week.html", context)
+    if user.role == Role.LEARNER:
+        learner = get_object_or_404(Learner, user=user)
+        context = _week(request, Session.objects.attended_by(learner))
+        signed_ids = set(
+            Attendance.objects.filter(
+                learner=learner,
+                session__in=[session for day in context["days"] for session in day.sessions],
+                signed_at__isnull=False,
+            ).values_list("session_id", flat=True)
+        )
+        context.update(
+            kind="apprenant",
+            title=_("Mon emploi du temps"),
+            signed_ids=signed_ids,
+            # The « Je suis présent(e) » button, while a running session awaits the signature.
+            to_sign=[session for session in context["running"] if session.pk not in signed_ids],
+        )
+        return render(request, "courses/week.html", context)
+    if user.role == Role.GUARDIAN:
+        children = list(Learner.objects.visible_to(user).order_by("birth_date", "pk"))
+        if not children:
+            raise Http404
+        # The eldest child by default; a parent of several picks with ``?apprenant=``.
+        child = next(
+            (c for c in children if str(c.pk) == request.GET.get("apprenant")), children[0]
+        )
+        context = _week(request, Session.objects.attended_by(child))
+        context.update(
+            kind="apprenant",
+            title=_("Emploi du temps de %(learner)s") % {"learner": child.full_name},
+            children=[(c, _link(request, apprenant=str(c.pk))) for c in children],
+            child=child,
+        )
+        return render(request, "courses/week.html", context)
     raise Http404
 
 
-my_week = week = roll_call = mark_attendance = validate_attendance = _not_yet
-sign_presence = cover_expiring = _not_yet
+@login_required
+def week(request: AuthenticatedRequest, kind: str, pk: int) -> HttpResponse:
+    user = request.user
+    sessions: SessionQuerySet
+    learners = Learner.objects.none()
+    if kind == "apprenant":
+        # A trainer sees the learners they teach, a learner themself, a parent their child.
+        learner = get_object_or_404(Learner.objects.visible_to(user), pk=pk)
+        title = _("Emploi du temps de %(learner)s") % {"learner": learner.full_name}
+        sessions = Session.objects.attended_by(learner)
+    elif user.role not in TEACHING_TEAM:
+        raise Http404
+    elif kind == "formateur":
+        trainer = get_object_or_404(User, role=Role.TRAINER, pk=pk)
+        title = _("Emploi du temps de %(trainer)s") % {"trainer": trainer}
+        sessions = Session.objects.filter(trainer=trainer)
+    elif kind == "promotion":
+        cohort = get_object_or_404(Cohort, pk=pk)
+        title = _("Emploi du temps de la promotion %(cohort)s") % {"cohort": cohort}
+        sessions = Session.objects.filter(cohort=cohort)
+        # A way to each learner's week, for those the viewer may see (a trainer: taught).
+        learners = Learner.objects.visible_to(user).filter(
+            pk__in=Enrolment.objects.active().filter(cohort=cohort).values("learner")
+        )
+    elif kind == "salle":
+        room = get_object_or_404(Room, pk=pk)
+        title = _("Emploi du temps de la salle %(room)s") % {"room": room}
+        sessions = Session.objects.filter(room=room)
+    else:
+        raise Http404
+    context = _week(request, sessions)
+    context.update(kind=kind, title=title, learners=learners.order_by("last_name", "first_name"))
+    return render(request, "courses/week.html", context)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One learner on the roll call, with their line if one was recorded."""
+
+    learner: Learner
+    attendance: Attendance | None
+    error: str = ""
+
+
+def _roll_call_session(request: AuthenticatedRequest, pk: int) -> Session:
+    return get_object_or_404(
+        roll_call_sessions(request.user).select_related(
+            "course", "cohort", "room", "trainer", "attendance_validated_by"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+def roll_call(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    session = _roll_call_session(request, pk)
+    lines = {line.learner_id: line for line in session.attendances.all()}
+    rows = [
+        Row(learner, lines.get(learner.pk))
+        for learner in participants(session).order_by("last_name", "first_name")
+    ]
+    return render(
+        request,
+        "courses/roll_call.html",
+        {
+            "session": session,
+            "rows": rows,
+            "statuses": AttendanceStatus.choices,
+            "changes": changes_after_validation(session),
+        },
+    )
+
+
+@login_required
+@require_POST
+def mark_attendance(request: HtmxRequest, pk: int, learner_pk: int) -> HttpResponse:
+    session = _roll_call_session(request, pk)
+    learner = get_object_or_404(participants(session), pk=learner_pk)
+    error = ""
+    try:
+        attendance_mark(
+            session=session,
+            learner=learner,
+            status=request.POST.get("status", ""),
+            reason=request.POST.get("reason", ""),
+            by=request.user,
+        )
+    except ValidationError as refusal:
+        error = " ".join(refusal.messages)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("roll-call", pk=session.pk)
+    # A refusal comes back in the row, with a 200: htmx swaps only successful answers.
+    row = Row(learner, session.attendances.filter(learner=learner).first(), error)
+    return render(
+        request,
+        "courses/_roll_call_row.html",
+        {
+            "session": session,
+            "row": row,
+            "statuses": AttendanceStatus.choices,
+            # After validation the history block grows too (swapped out of band).
+            "changes": changes_after_validation(session),
+            "out_of_band": True,
+        },
+    )
+
+
+@login_required
+@require_POST
+def validate_attendance(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    session = _roll_call_session(request, pk)
+    try:
+        attendance_validate(session=session, by=request.user)
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    else:
+        messages.success(request, _("Émargement validé."))
+    return redirect("roll-call", pk=session.pk)
+
+
+@login_required
+@require_POST
+def sign_presence(request: AuthenticatedRequest) -> HttpResponse:
+    learner = get_object_or_404(Learner, user=request.user, user__role=Role.LEARNER)
+    try:
+        signed = attendance_sign(learner=learner)
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    else:
+        messages.success(
+            request,
+            _("Présence signée à %(time)s.")
+            % {"time": f"{timezone.localtime(signed[0].signed_at):%H:%M}"},
+        )
+    return redirect("my-week")
+
+
+@login_required
+def cover_expiring(request: AuthenticatedRequest) -> HttpResponse:
+    if request.user.role != Role.STAFF:
+        raise Http404
+    return render(
+        request,
+        "courses/cover_expiring.html",
+        {
+            "rows": learners_with_cover_expiring(within_days=COVER_NOTICE_DAYS),
+            "within_days": COVER_NOTICE_DAYS,
+        },
+    )

@@ -278,6 +278,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models share field names ("kind", "status"): name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "EnrolmentStatusEnum": "school.models.EnrolmentStatus",
+        "CourseKindEnum": "courses.models.CourseKind",
+        "RoomKindEnum": "courses.models.RoomKind",
+        "MachineKindEnum": "courses.models.MachineKind",
+        "ClosureKindEnum": "courses.models.ClosureKind",
+        "SessionStatusEnum": "courses.models.SessionStatus",
+        "AttendanceStatusEnum": "courses.models.AttendanceStatus",
+    },
 }
 
 # --- Logging ------------------------------------------------------------------

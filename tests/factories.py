@@ -134,3 +134,102 @@ class ContactFactory(DjangoModelFactory):
     job_title = "Responsable d'atelier"
     email = factory.Sequence(lambda n: f"contact{n}@entreprise.test")
     is_tutor = True
+
+
+# ---------------------------------------------------------------------------------------
+# courses: the timetable and the machine cover of minors.
+# Models are named as "app.Model" strings so that this block needs no import up top.
+# ---------------------------------------------------------------------------------------
+
+
+class CourseFactory(DjangoModelFactory):
+    class Meta:
+        model = "courses.Course"
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    code = factory.Sequence(lambda n: f"M{n}")
+    title = factory.Sequence(lambda n: f"Tournage {n}")
+    kind = "workshop"
+    planned_hours = 120
+
+
+class RoomFactory(DjangoModelFactory):
+    class Meta:
+        model = "courses.Room"
+
+    name = factory.Sequence(lambda n: f"Atelier {n}")
+    kind = "workshop"
+
+
+class MachineFactory(DjangoModelFactory):
+    class Meta:
+        model = "courses.Machine"
+
+    name = factory.Sequence(lambda n: f"Tour CN {n}")
+    kind = "cnc_lathe"
+    room = factory.SubFactory(RoomFactory)
+
+
+class SessionFactory(DjangoModelFactory):
+    """A morning session, 12/01/2027 from 8 h to 12 h (Paris); ``learners=[…]`` makes it
+    a group's, ``machines=[…]`` books machines."""
+
+    class Meta:
+        model = "courses.Session"
+        skip_postgeneration_save = True
+
+    course = factory.SubFactory(CourseFactory)
+    cohort = factory.SubFactory(CohortFactory)
+    trainer = factory.SubFactory(UserFactory, role=Role.TRAINER)
+    room = factory.SubFactory(RoomFactory)
+    start = datetime.datetime(2027, 1, 12, 7, tzinfo=datetime.UTC)  # 8 h in Paris, winter time
+    end = factory.LazyAttribute(lambda session: session.start + datetime.timedelta(hours=4))
+
+    @factory.post_generation
+    def learners(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create and extracted:
+            self.learners.add(*extracted)
+
+    @factory.post_generation
+    def machines(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create and extracted:
+            self.machines.add(*extracted)
+
+
+class ClosurePeriodFactory(DjangoModelFactory):
+    class Meta:
+        model = "courses.ClosurePeriod"
+
+    name = "Vacances de Noël"
+    kind = "school_holidays"
+    start_date = datetime.date(2026, 12, 19)
+    end_date = datetime.date(2027, 1, 3)
+
+
+class DerogationFactory(DjangoModelFactory):
+    class Meta:
+        model = "courses.Derogation"
+
+    declared_on = datetime.date(2026, 8, 25)
+    reference = factory.Sequence(lambda n: f"DIRECCTE-52-{n}")
+    machine_kinds = factory.LazyFunction(
+        lambda: ["manual_lathe", "cnc_lathe", "milling_machine", "cnc_machining_centre", "drill"]
+    )
+
+
+class MedicalFitnessFactory(DjangoModelFactory):
+    class Meta:
+        model = "courses.MedicalFitness"
+
+    learner = factory.SubFactory(LearnerFactory)
+    issued_on = datetime.date(2026, 9, 1)
+    valid_until = datetime.date(2027, 8, 31)
+
+
+class SafetyTrainingFactory(DjangoModelFactory):
+    class Meta:
+        model = "courses.SafetyTraining"
+
+    learner = factory.SubFactory(LearnerFactory)
+    machine_kind = "cnc_lathe"
+    trained_on = datetime.date(2026, 9, 15)

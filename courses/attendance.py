@@ -1,0 +1,321 @@
+"""Attendance (émargement): the trainer's roll call, the learner's own signature, the
+trainer's validation, and the hours that follow from them.
+
+Hours are derived from the attendance lines, never typed: the attestation d'assiduité
+and any report call ``hours_attended``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import groupby
+from operator import attrgetter
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import (
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    Sum,
+)
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from school.db import save_checked
+from school.models import Enrolment, Learner, LearnerQuerySet, Role, User
+
+from .models import (
+    Attendance,
+    AttendanceStatus,
+    Course,
+    Session,
+    SessionQuerySet,
+    SessionStatus,
+)
+
+# The émargement is signed per half-day (DESIGN.md); the afternoon starts at 13:00, Paris time.
+AFTERNOON = datetime.time(13)
+
+# Lateness still counts as time in the workshop; an absence, excused or not, does not.
+ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+
+GroupMember = Session.learners.through
+
+
+def participants(session: Session) -> LearnerQuerySet:
+    """Who takes part in a session: its group if it has one, else the cohort's learners
+    in training (a suspended or departed learner is not on the roll call)."""
+    group = GroupMember.objects.filter(session_id=session.pk)
+    in_training = Enrolment.objects.active().filter(cohort_id=session.cohort_id)
+    return Learner.objects.filter(
+        Q(pk__in=group.values("learner_id"))
+        | (~Exists(group) & Q(pk__in=in_training.values("learner_id")))
+    )
+
+
+def sessions_of(learner: Learner) -> SessionQuerySet:
+    """The same rule as ``participants``, seen from the learner: the sessions of their
+    groups, and the whole-class sessions of the cohort they are in training with."""
+    has_group = GroupMember.objects.filter(session_id=OuterRef("pk"))
+    groups = GroupMember.objects.filter(learner_id=learner.pk)
+    in_training = Enrolment.objects.active().filter(learner_id=learner.pk)
+    return Session.objects.filter(
+        Q(pk__in=groups.values("session_id"))
+        | (~Exists(has_group) & Q(cohort__in=in_training.values("cohort_id")))
+    )
+
+
+def may_take_roll_call(user: User, session: Session) -> bool:
+    return user.role == Role.STAFF or session.trainer_id == user.pk
+
+
+def roll_call_sessions(user: User) -> SessionQuerySet:
+    """The sessions whose roll call ``user`` may take: their own, or all for the staff."""
+    if user.role == Role.STAFF:
+        return Session.objects.all()
+    if user.role == Role.TRAINER:
+        return Session.objects.filter(trainer=user)
+    return Session.objects.none()
+
+
+def _check_roll_call(session: Session, by: User) -> None:
+    if not may_take_roll_call(by, session):
+        raise PermissionDenied(
+            _("Seuls le formateur de la séance et l'équipe de l'école font l'émargement.")
+        )
+    if session.status == SessionStatus.CANCELLED:
+        raise ValidationError(_("Cette séance est annulée : elle n'a pas d'émargement."))
+
+
+@transaction.atomic
+def attendance_mark(
+    *, session: Session, learner: Learner, status: str, reason: str = "", by: User
+) -> Attendance:
+    """Record a learner's presence at a session, as the trainer sees it.
+
+    A change after the trainer validated the roll call stays possible: like every
+    change, it is kept in the line's history with its author, before and after.
+    """
+    _check_roll_call(session, by)
+    if status not in AttendanceStatus.values:
+        raise ValidationError({"status": _("Choisissez présent, en retard, absent ou excusé.")})
+    if not participants(session).filter(pk=learner.pk).exists():
+        raise ValidationError(
+            _("%(learner)s ne participe pas à cette séance.") % {"learner": learner}
+        )
+    # Lock the line: the trainer's tap and the learner's signature may land together.
+    attendance = Attendance.objects.select_for_update().filter(
+        session=session, learner=learner
+    ).first() or Attendance(session=session, learner=learner)
+    attendance.status = status
+    # A motif explains a lateness or an absence; a presence has none to keep.
+    attendance.reason = "" if status == AttendanceStatus.PRESENT else reason.strip()
+    attendance.recorded_by = by
+    attendance.recorded_at = timezone.now()
+    attendance.full_clean()
+    # The request middleware names the author of a page's change; a script or the
+    # shell has no request, and the history must still say who.
+    attendance._history_user = by  # type: ignore[attr-defined]
+    save_checked(attendance)
+    return attendance
+
+
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    """The start of a day at the school, Paris time, whatever the offset that day."""
+    return datetime.datetime.combine(day, datetime.time(0), tzinfo=timezone.get_default_timezone())
+
+
+def half_day(at: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """The morning (before 13:00) or the afternoon, Paris time, that ``at`` falls in."""
+    paris = timezone.get_default_timezone()
+    day = timezone.localtime(at, paris).date()
+    afternoon = datetime.datetime.combine(day, AFTERNOON, tzinfo=paris)
+    if at < afternoon:
+        return local_midnight(day), afternoon
+    return afternoon, local_midnight(day + datetime.timedelta(days=1))
+
+
+@transaction.atomic
+def attendance_sign(*, learner: Learner, at: datetime.datetime | None = None) -> list[Attendance]:
+    """The learner signs their presence for the current half-day, from their phone.
+
+    Only while one of their sessions runs: a signature says « I was there », so it
+    cannot be given from home the evening before. It covers every session of the
+    half-day, as the paper sheet had one line per half-day.
+    """
+    now = at or timezone.now()
+    start, end = half_day(now)
+    sessions = list(
+        sessions_of(learner).exclude(status=SessionStatus.CANCELLED).between(start, end)
+    )
+    if not any(session.start <= now < session.end for session in sessions):
+        raise ValidationError(
+            _("Aucune séance en cours : la signature est possible pendant la séance.")
+        )
+    lines = {
+        line.session_id: line
+        for line in Attendance.objects.select_for_update().filter(
+            learner=learner, session__in=sessions
+        )
+    }
+    signed = []
+    for session in sessions:
+        line = lines.get(session.pk) or Attendance(session=session, learner=learner)
+        if line.signed_at is None:
+            line.signed_at = now
+        if not line.status:  # the trainer's word, when given, outranks the signature
+            line.status = AttendanceStatus.PRESENT
+            line.recorded_by = learner.user
+            line.recorded_at = now
+        line._history_user = learner.user  # type: ignore[attr-defined]
+        save_checked(line)
+        signed.append(line)
+    return signed
+
+
+@transaction.atomic
+def attendance_validate(*, session: Session, by: User) -> Session:
+    """The trainer closes the roll call: every learner taking part has a status."""
+    _check_roll_call(session, by)
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if session.is_attendance_validated:
+        raise ValidationError(_("L'émargement de cette séance est déjà validé."))
+    recorded = Attendance.objects.filter(session=session).exclude(status="")
+    missing = [
+        learner.full_name
+        for learner in participants(session)
+        .exclude(pk__in=recorded.values("learner_id"))
+        .order_by("last_name", "first_name")
+    ]
+    if missing:
+        raise ValidationError(
+            ngettext(
+                "Présence non relevée pour %(names)s : l'émargement ne peut pas être validé.",
+                "Présences non relevées pour %(names)s : l'émargement ne peut pas être validé.",
+                len(missing),
+            )
+            % {"names": ", ".join(missing)}
+        )
+    session.attendance_validated_at = timezone.now()
+    session.attendance_validated_by = by
+    # Not ``updated_at``: closing the roll call changes nothing a calendar shows.
+    session.save(update_fields=["attendance_validated_at", "attendance_validated_by"])
+    return session
+
+
+@dataclass(frozen=True)
+class Hours:
+    """A learner's hours over a period, in hours (two decimals)."""
+
+    scheduled: Decimal
+    attended: Decimal  # present or late
+    justified_absence: Decimal  # excused
+    unjustified_absence: Decimal  # absent
+
+    @property
+    def unrecorded(self) -> Decimal:
+        """Scheduled hours with no status yet (a roll call not taken)."""
+        return self.scheduled - self.attended - self.justified_absence - self.unjustified_absence
+
+
+def _hours(duration: datetime.timedelta | None) -> Decimal:
+    seconds = Decimal((duration or datetime.timedelta()).total_seconds())
+    return (seconds / 3600).quantize(Decimal("0.01"))
+
+
+def hours_attended(
+    *,
+    learner: Learner,
+    course: Course | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> Hours:
+    """A learner's hours from the émargement, in one query.
+
+    Scheduled hours are the non-cancelled sessions the learner takes part in
+    (``Session.objects.attended_by``), starting between ``start`` and ``end``
+    (local days, both included). For an attestation, pass the enrolment's dates:
+    a cohort's sessions after a learner left it are not theirs.
+    """
+    sessions = Session.objects.filter(
+        pk__in=Session.objects.attended_by(learner).values("pk")
+    ).exclude(status=SessionStatus.CANCELLED)
+    if course is not None:
+        sessions = sessions.filter(course=course)
+    if start is not None:
+        sessions = sessions.filter(start__gte=local_midnight(start))
+    if end is not None:
+        sessions = sessions.filter(start__lt=local_midnight(end + datetime.timedelta(days=1)))
+    duration = ExpressionWrapper(F("end") - F("start"), output_field=DurationField())
+    totals = sessions.annotate(
+        line=FilteredRelation("attendances", condition=Q(attendances__learner=learner))
+    ).aggregate(
+        scheduled=Sum(duration),
+        attended=Sum(duration, filter=Q(line__status__in=ATTENDED)),
+        justified=Sum(duration, filter=Q(line__status=AttendanceStatus.EXCUSED)),
+        unjustified=Sum(duration, filter=Q(line__status=AttendanceStatus.ABSENT)),
+    )
+    return Hours(
+        scheduled=_hours(totals["scheduled"]),
+        attended=_hours(totals["attended"]),
+        justified_absence=_hours(totals["justified"]),
+        unjustified_absence=_hours(totals["unjustified"]),
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of an attendance line after the roll call was validated."""
+
+    learner: Learner
+    by: User | None
+    at: datetime.datetime
+    before: str
+    after: str
+
+
+def _described(line: Attendance) -> str:
+    label = str(line.get_status_display()) if line.status else "—"
+    return f"{label} ({line.reason})" if line.reason else label
+
+
+def changes_after_validation(session: Session) -> list[Change]:
+    """What changed in the roll call once validated, newest first, from the history.
+
+    One query: each historical row is compared with the previous one of its line.
+    A signature alone is no change of the roll call and is left out.
+    """
+    if session.attendance_validated_at is None:
+        return []
+    records = (
+        Attendance.history.filter(session_id=session.pk)
+        .select_related("history_user", "learner")
+        .order_by("id", "history_date", "history_id")
+    )
+    changes = []
+    for _line, versions in groupby(records, key=attrgetter("id")):
+        before: Any = None  # historical rows: a model simple-history builds at run time
+        for after in versions:
+            if after.history_date >= session.attendance_validated_at and (
+                before is None or (before.status, before.reason) != (after.status, after.reason)
+            ):
+                changes.append(
+                    Change(
+                        learner=after.learner,
+                        by=after.history_user,
+                        at=after.history_date,
+                        before=_described(before) if before is not None else "—",
+                        after=_described(after),
+                    )
+                )
+            before = after
+    return sorted(changes, key=lambda change: change.at, reverse=True)

@@ -1,0 +1,456 @@
+"""The émargement: the trainer's roll call, the learner's signature, the validation,
+the history of late changes, and the hours derived from it all."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from courses.attendance import (
+    attendance_mark,
+    attendance_sign,
+    attendance_validate,
+    hours_attended,
+)
+from courses.models import (
+    Attendance,
+    AttendanceStatus,
+    Course,
+    Room,
+    RoomKind,
+    Session,
+    SessionStatus,
+)
+from school.models import Cohort, Learner, User
+from tests.conftest import World
+from tests.factories import EnrolmentFactory, LearnerFactory, UserFactory
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
+    """A time in the week of Monday 11 January 2027, Paris time."""
+    return datetime.datetime(2027, 1, day, hour, minute, tzinfo=PARIS)
+
+
+def plan_session(
+    cohort: Cohort,
+    trainer: User,
+    start: datetime.datetime,
+    hours: int = 4,
+    *,
+    course: Course | None = None,
+    group: list[Learner] | None = None,
+    status: str = SessionStatus.PLANNED,
+) -> Session:
+    """A session written straight to the table: the conflict check is not under test here."""
+    course = (
+        course
+        or Course.objects.get_or_create(
+            programme=cohort.programme,
+            code="TOUR",
+            defaults={"title": "Tournage", "kind": "workshop", "planned_hours": 100},
+        )[0]
+    )
+    room = Room.objects.get_or_create(name="Atelier 1", defaults={"kind": RoomKind.WORKSHOP})[0]
+    session = Session.objects.create(
+        course=course,
+        cohort=cohort,
+        trainer=trainer,
+        room=room,
+        start=start,
+        end=start + datetime.timedelta(hours=hours),
+        status=status,
+    )
+    if group:
+        session.learners.set(group)
+    return session
+
+
+def client_of(user: User, **headers: str) -> Client:
+    client = Client(headers=headers)
+    client.force_login(user)
+    return client
+
+
+def htmx_client(user: User) -> Client:
+    return client_of(user, **{"HX-Request": "true"})
+
+
+@pytest.fixture
+def session(world: World) -> Session:
+    return plan_session(world.cohort, world.trainer, at(11, 8))
+
+
+@pytest.fixture
+def classmate(world: World) -> Learner:
+    return EnrolmentFactory(
+        cohort=world.cohort, learner=LearnerFactory(first_name="Inès", last_name="Bernard")
+    ).learner
+
+
+def mark_url(session: Session, learner: Learner) -> str:
+    return f"/seances/{session.pk}/emargement/{learner.pk}/"
+
+
+@pytest.mark.parametrize(
+    ("status", "label", "reason"),
+    [
+        ("present", "Présent", ""),
+        ("late", "En retard", "Bus en retard"),
+        ("absent", "Absent", ""),
+        ("excused", "Excusé", "Rendez-vous médical"),
+    ],
+)
+def test_one_tap_records_each_status_and_answers_the_updated_row(
+    world: World, session: Session, status: str, label: str, reason: str
+) -> None:
+    response = htmx_client(world.trainer).post(
+        mark_url(session, world.learner), {"status": status, "reason": reason}
+    )
+
+    assert response.status_code == 200
+    row = response.content.decode()
+    assert row.lstrip().startswith(f'<article class="roll-call-row {status}"')
+    assert f'id="emargement-{world.learner.pk}"' in row
+    assert f'<span class="badge {status}">{label}</span>' in row
+    assert f'value="{status}" class="tap {status}" aria-pressed="true"' in row
+    assert "<html" not in row
+    line = Attendance.objects.get(session=session, learner=world.learner)
+    assert (line.status, line.reason, line.recorded_by) == (status, reason, world.trainer)
+
+
+def test_without_htmx_a_tap_takes_the_trainer_back_to_the_roll_call(
+    world: World, session: Session
+) -> None:
+    response = client_of(world.trainer).post(
+        mark_url(session, world.learner), {"status": "present"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/seances/{session.pk}/emargement/"
+    assert Attendance.objects.get(session=session).status == AttendanceStatus.PRESENT
+
+
+def test_the_roll_call_lists_every_learner_taking_part_with_the_four_buttons(
+    world: World, session: Session, classmate: Learner
+) -> None:
+    page = client_of(world.trainer).get(f"/seances/{session.pk}/emargement/").content.decode()
+
+    assert "BERNARD Inès" in page
+    assert f"{world.learner.last_name.upper()} {world.learner.first_name}" in page
+    assert world.other_learner.last_name.upper() not in page
+    assert page.count('class="tap excused"') == 2
+    assert 'hx-headers=\'{"X-CSRFToken": "' in page
+    assert "Valider l'émargement" in page
+
+
+def test_an_excused_absence_without_a_reason_is_refused_in_french(
+    world: World, session: Session
+) -> None:
+    response = htmx_client(world.trainer).post(
+        mark_url(session, world.learner), {"status": "excused", "reason": "  "}
+    )
+
+    assert response.status_code == 200
+    assert "Une absence excusée demande un motif." in response.content.decode()
+    assert not Attendance.objects.exists()
+
+
+def test_a_change_after_validation_leaves_a_history_row_with_before_after_and_author(
+    world: World, session: Session
+) -> None:
+    with time_machine.travel(at(11, 12), tick=False):
+        htmx_client(world.trainer).post(mark_url(session, world.learner), {"status": "present"})
+    with time_machine.travel(at(11, 12, 5), tick=False):
+        client_of(world.trainer).post(f"/seances/{session.pk}/emargement/valider/")
+
+    with time_machine.travel(at(12, 9), tick=False):
+        response = htmx_client(world.staff).post(
+            mark_url(session, world.learner), {"status": "late", "reason": "Train supprimé"}
+        )
+
+    history = list(Attendance.history.filter(session_id=session.pk).order_by("history_date"))
+    assert [(row.status, row.history_user) for row in history] == [
+        ("present", world.trainer),
+        ("late", world.staff),
+    ]
+    assert history[-1].history_date == at(12, 9)
+    # The answer also swaps the page's history block, out of band.
+    fragment = response.content.decode()
+    assert 'id="attendance-history" class="card" hx-swap-oob="true"' in fragment
+    page = client_of(world.trainer).get(f"/seances/{session.pk}/emargement/").content.decode()
+    assert f"Validé le 11/01/2027 à 12:05 par {world.trainer.get_full_name()}." in page
+    assert (
+        f"12/01/2027 09:00 · {world.staff.get_full_name()} · <strong>{world.learner}</strong> : "
+        "Présent → En retard (Train supprimé)"
+    ) in page
+
+
+def test_a_change_made_outside_a_request_still_names_its_author(
+    world: World, session: Session
+) -> None:
+    attendance_mark(session=session, learner=world.learner, status="absent", by=world.trainer)
+
+    assert Attendance.history.get().history_user == world.trainer
+
+
+def test_validation_is_refused_while_a_learner_has_no_status(
+    world: World, session: Session, classmate: Learner
+) -> None:
+    attendance_mark(session=session, learner=world.learner, status="present", by=world.trainer)
+
+    with pytest.raises(ValidationError) as refusal:
+        attendance_validate(session=session, by=world.trainer)
+
+    assert refusal.value.messages == [
+        "Présence non relevée pour Inès Bernard : l'émargement ne peut pas être validé."
+    ]
+    session.refresh_from_db()
+    assert session.attendance_validated_at is None
+
+
+def test_the_page_shows_the_refusal_to_validate(
+    world: World, session: Session, classmate: Learner
+) -> None:
+    response = client_of(world.trainer).post(
+        f"/seances/{session.pk}/emargement/valider/", follow=True
+    )
+
+    page = response.content.decode()
+    assert "Présences non relevées pour" in page
+    assert "Inès Bernard" in page
+
+
+@time_machine.travel(at(11, 11, 55), tick=False)
+def test_the_trainer_validates_a_complete_roll_call(world: World, session: Session) -> None:
+    attendance_mark(session=session, learner=world.learner, status="late", by=world.trainer)
+
+    attendance_validate(session=session, by=world.trainer)
+
+    session.refresh_from_db()
+    assert session.attendance_validated_at == at(11, 11, 55)
+    assert session.attendance_validated_by == world.trainer
+
+
+def test_only_learners_taking_part_can_be_marked(world: World, session: Session) -> None:
+    response = client_of(world.trainer).post(
+        mark_url(session, world.other_learner), {"status": "present"}
+    )
+    assert response.status_code == 404
+    with pytest.raises(ValidationError):
+        attendance_mark(
+            session=session, learner=world.other_learner, status="present", by=world.trainer
+        )
+
+
+def test_a_group_session_takes_only_its_group(world: World, classmate: Learner) -> None:
+    group_session = plan_session(world.cohort, world.trainer, at(11, 14), group=[classmate])
+
+    page = client_of(world.trainer).get(f"/seances/{group_session.pk}/emargement/")
+
+    assert "BERNARD Inès" in page.content.decode()
+    assert world.learner.last_name.upper() not in page.content.decode()
+
+
+@pytest.mark.parametrize("who", ["other_trainer", "learner_user", "guardian_user", "partner"])
+def test_someone_elses_roll_call_answers_404(world: World, session: Session, who: str) -> None:
+    client = client_of(getattr(world, who))
+    assert client.get(f"/seances/{session.pk}/emargement/").status_code == 404
+    assert client.post(mark_url(session, world.learner), {"status": "absent"}).status_code == 404
+    assert client.post(f"/seances/{session.pk}/emargement/valider/").status_code == 404
+    assert not Attendance.objects.exists()
+
+
+def test_the_services_refuse_another_trainer_whatever_the_page(
+    world: World, session: Session
+) -> None:
+    with pytest.raises(PermissionDenied):
+        attendance_mark(
+            session=session, learner=world.learner, status="present", by=world.other_trainer
+        )
+    with pytest.raises(PermissionDenied):
+        attendance_validate(session=session, by=world.other_trainer)
+
+
+def test_a_cancelled_session_has_no_roll_call_to_take(world: World) -> None:
+    cancelled = plan_session(world.cohort, world.trainer, at(11, 8), status="cancelled")
+
+    response = htmx_client(world.trainer).post(
+        mark_url(cancelled, world.learner), {"status": "present"}
+    )
+    page = client_of(world.trainer).get(f"/seances/{cancelled.pk}/emargement/").content.decode()
+
+    assert (
+        "Cette séance est annulée : elle n&#x27;a pas d&#x27;émargement."
+        in response.content.decode()
+    )
+    assert not Attendance.objects.exists()
+    assert "Valider l'émargement" not in page
+
+
+def test_staff_take_any_roll_call(world: World, session: Session) -> None:
+    assert client_of(world.staff).get(f"/seances/{session.pk}/emargement/").status_code == 200
+
+
+@pytest.fixture
+def half_day(world: World) -> dict[str, Session]:
+    return {
+        "first": plan_session(world.cohort, world.trainer, at(11, 8), hours=2),
+        "second": plan_session(world.cohort, world.trainer, at(11, 10), hours=2),
+        "afternoon": plan_session(world.cohort, world.trainer, at(11, 14), hours=2),
+    }
+
+
+@time_machine.travel(at(11, 9, 10), tick=False)
+def test_a_learner_signs_during_a_running_session_and_the_whole_half_day_is_signed(
+    world: World, half_day: dict[str, Session]
+) -> None:
+    response = client_of(world.learner_user).post("/emargement/signer/", follow=True)
+
+    assert "Présence signée à 09:10." in response.content.decode()
+    lines = {line.session_id: line for line in Attendance.objects.filter(learner=world.learner)}
+    assert set(lines) == {half_day["first"].pk, half_day["second"].pk}
+    assert {line.signed_at for line in lines.values()} == {at(11, 9, 10)}
+    assert {line.status for line in lines.values()} == {AttendanceStatus.PRESENT}
+    assert Attendance.history.filter(history_user=world.learner_user).count() == 2
+
+
+def test_a_signature_never_overrides_what_the_trainer_recorded(
+    world: World, half_day: dict[str, Session]
+) -> None:
+    attendance_mark(
+        session=half_day["first"], learner=world.learner, status="late", by=world.trainer
+    )
+
+    attendance_sign(learner=world.learner, at=at(11, 8, 40))
+
+    first = Attendance.objects.get(session=half_day["first"], learner=world.learner)
+    assert (first.status, first.signed_at) == ("late", at(11, 8, 40))
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [at(11, 7, 45), at(11, 12, 0), at(11, 13, 30), at(12, 9)],
+    ids=["before", "at-the-end", "lunch", "next-day"],
+)
+def test_signing_outside_a_running_session_is_refused(
+    world: World, half_day: dict[str, Session], moment: datetime.datetime
+) -> None:
+    with time_machine.travel(moment):
+        response = client_of(world.learner_user).post("/emargement/signer/", follow=True)
+
+    assert (
+        "Aucune séance en cours : la signature est possible pendant la séance."
+        in response.content.decode()
+    )
+    assert not Attendance.objects.exists()
+
+
+def test_a_cancelled_session_cannot_be_signed(world: World) -> None:
+    plan_session(world.cohort, world.trainer, at(11, 8), status=SessionStatus.CANCELLED)
+
+    with pytest.raises(ValidationError):
+        attendance_sign(learner=world.learner, at=at(11, 9))
+
+
+def test_only_a_learner_signs_their_own_presence(world: World, session: Session) -> None:
+    with time_machine.travel(at(11, 9)):
+        assert client_of(world.guardian_user).post("/emargement/signer/").status_code == 404
+        assert client_of(world.trainer).post("/emargement/signer/").status_code == 404
+        assert client_of(world.learner_user).get("/emargement/signer/").status_code == 405
+
+
+def test_hours_are_derived_from_the_roll_call(world: World, django_assert_num_queries: Any) -> None:
+    present, late, excused = (
+        plan_session(world.cohort, world.trainer, at(day, 8)) for day in (11, 12, 13)
+    )
+    plan_session(world.cohort, world.trainer, at(14, 8), status=SessionStatus.CANCELLED)
+    plan_session(world.other_cohort, world.other_trainer, at(14, 8))  # not theirs
+    for session, status, reason in [
+        (present, "present", ""),
+        (late, "late", ""),
+        (excused, "excused", "Convocation au tribunal"),
+    ]:
+        attendance_mark(
+            session=session, learner=world.learner, status=status, reason=reason, by=world.trainer
+        )
+
+    with django_assert_num_queries(1):
+        hours = hours_attended(learner=world.learner)
+
+    assert (
+        hours.scheduled,
+        hours.attended,
+        hours.justified_absence,
+        hours.unjustified_absence,
+        hours.unrecorded,
+    ) == (Decimal(12), Decimal(8), Decimal(4), Decimal(0), Decimal(0))
+
+
+def test_hours_per_course_and_period_count_absences_and_unrecorded_sessions(
+    world: World, classmate: Learner
+) -> None:
+    milling = Course.objects.create(
+        programme=world.cohort.programme,
+        code="FRAIS",
+        title="Fraisage",
+        kind="workshop",
+        planned_hours=60,
+    )
+    absent = plan_session(world.cohort, world.trainer, at(11, 8), hours=3, course=milling)
+    plan_session(world.cohort, world.trainer, at(12, 8), hours=2, course=milling)  # not taken
+    plan_session(world.cohort, world.trainer, at(13, 8), hours=4)  # turning
+    plan_session(world.cohort, world.trainer, at(18, 8), hours=4, course=milling)  # next week
+    attendance_mark(session=absent, learner=world.learner, status="absent", by=world.trainer)
+    attendance_mark(session=absent, learner=classmate, status="present", by=world.trainer)
+
+    hours = hours_attended(
+        learner=world.learner,
+        course=milling,
+        start=datetime.date(2027, 1, 11),
+        end=datetime.date(2027, 1, 17),
+    )
+
+    assert (hours.scheduled, hours.attended, hours.unjustified_absence, hours.unrecorded) == (
+        Decimal(5),
+        Decimal(0),
+        Decimal(3),
+        Decimal(2),
+    )
+
+
+def _queries(user: User, url: str) -> int:
+    client = client_of(user)
+    client.get(url)  # warm the session
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_roll_call_costs_the_same_for_one_learner_and_for_fifteen(
+    world: World, session: Session
+) -> None:
+    url = f"/seances/{session.pk}/emargement/"
+    attendance_mark(session=session, learner=world.learner, status="present", by=world.trainer)
+    attendance_validate(session=session, by=world.trainer)
+    one = _queries(world.trainer, url)
+
+    for n in range(14):
+        learner = EnrolmentFactory(cohort=world.cohort).learner
+        attendance_mark(
+            session=session, learner=learner, status="absent", by=UserFactory(role="staff")
+        )
+        if n % 2:
+            attendance_sign(learner=learner, at=at(11, 9))
+
+    assert _queries(world.trainer, url) == one
