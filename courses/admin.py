@@ -1,12 +1,18 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from school.models import User
+
+from . import scheduling, services
 from .models import (
     Attendance,
     ClosurePeriod,
@@ -20,7 +26,9 @@ from .models import (
     SafetyTraining,
     Session,
     SessionSeries,
+    SessionStatus,
 )
+from .scheduling import Candidate
 
 
 class CompetencyInline(admin.TabularInline):
@@ -119,8 +127,37 @@ class AttendanceInline(admin.TabularInline):
         return False  # the roll call is taken on the session's émargement page
 
 
+class SessionAdminForm(forms.ModelForm):
+    """The back office plans through the same conflict check as the API and the series."""
+
+    class Meta:
+        model = Session
+        fields = ["course", "cohort", "learners", "trainer", "room", "machines", "start", "end"]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if self.errors:
+            return cleaned
+        candidate = Candidate(
+            course=cleaned["course"],
+            cohort=cleaned["cohort"],
+            trainer=cleaned["trainer"],
+            room=cleaned["room"],
+            start=cleaned["start"],
+            end=cleaned["end"],
+            learners=tuple(cleaned.get("learners") or ()),
+            machines=tuple(cleaned.get("machines") or ()),
+        )
+        exclude = [self.instance.pk] if self.instance.pk else []
+        if found := scheduling.problems([candidate], exclude=exclude):
+            raise ValidationError(found)
+        return cleaned
+
+
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
+    form = SessionAdminForm
     list_display = ["course", "cohort", "trainer", "room", "start", "end", "status"]
     list_filter = ["status", "cohort", "trainer", "room"]
     search_fields = ["course__title", "cohort__name"]
@@ -128,8 +165,46 @@ class SessionAdmin(admin.ModelAdmin):
     list_select_related = ["course", "cohort", "trainer", "room"]
     autocomplete_fields = ["learners"]
     filter_horizontal = ["machines"]
-    readonly_fields = ["sequence", "series", "attendance_validated_at", "attendance_validated_by"]
+    readonly_fields = [
+        "status",
+        "sequence",
+        "series",
+        "attendance_validated_at",
+        "attendance_validated_by",
+    ]
     inlines = [AttendanceInline]
+    actions = ["cancel_sessions"]
+
+    def save_model(self, request: HttpRequest, obj: Session, form: Any, change: bool) -> None:
+        fields = {name: form.cleaned_data[name] for name in services.CHANGEABLE}
+        if change:
+            services.session_update(session=obj, by=_staff(request), **fields)
+        else:
+            created = services.session_create(
+                cohort=form.cleaned_data["cohort"], by=_staff(request), **fields
+            )
+            obj.pk = created.pk
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # The service has written the group and the machines already.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    @admin.action(description=_("Annuler les séances sélectionnées"))
+    def cancel_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
+        cancelled = 0
+        for session in queryset.exclude(status=SessionStatus.CANCELLED):
+            try:
+                services.session_cancel(session=session, by=_staff(request))
+                cancelled += 1
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+        self.message_user(request, _("%(count)d séance(s) annulée(s).") % {"count": cancelled})
+
+
+def _staff(request: HttpRequest) -> User:
+    # Only signed-in staff reach the back office.
+    return cast(User, request.user)
 
 
 @admin.register(Derogation)

@@ -30,6 +30,7 @@ from .attendance import (
     participants,
     roll_call_sessions,
 )
+from .calendar import calendar_url
 from .models import Attendance, AttendanceStatus, Room, Session, SessionQuerySet, SessionStatus
 from .scheduling import learners_with_cover_expiring
 
@@ -119,7 +120,7 @@ def my_week(request: AuthenticatedRequest) -> HttpResponse:
     if user.role == Role.TRAINER:
         context = _week(request, Session.objects.filter(trainer=user))
         context.update(_chooser(), kind="formateur", title=_("Mon emploi du temps"))
-        return render(request, "courses/week.html", context)
+        return _own_week(request, context)
     if user.role == Role.LEARNER:
         learner = get_object_or_404(Learner, user=user)
         context = _week(request, Session.objects.attended_by(learner))
@@ -137,7 +138,7 @@ def my_week(request: AuthenticatedRequest) -> HttpResponse:
             # The « Je suis présent(e) » button, while a running session awaits the signature.
             to_sign=[session for session in context["running"] if session.pk not in signed_ids],
         )
-        return render(request, "courses/week.html", context)
+        return _own_week(request, context)
     if user.role == Role.GUARDIAN:
         children = list(Learner.objects.visible_to(user).order_by("birth_date", "pk"))
         if not children:
@@ -153,11 +154,17 @@ def my_week(request: AuthenticatedRequest) -> HttpResponse:
             children=[(c, _link(request, apprenant=str(c.pk))) for c in children],
             child=child,
         )
-        return render(request, "courses/week.html", context)
+        return _own_week(request, context)
     raise Http404
 
 
 @login_required
+def _own_week(request: AuthenticatedRequest, context: dict[str, Any]) -> HttpResponse:
+    """The user's own week, with their personal calendar link to subscribe to."""
+    context["calendar_url"] = calendar_url(request, request.user)
+    return render(request, "courses/week.html", context)
+
+
 def week(request: AuthenticatedRequest, kind: str, pk: int) -> HttpResponse:
     user = request.user
     sessions: SessionQuerySet

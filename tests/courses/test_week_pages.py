@@ -407,3 +407,26 @@ def test_the_covers_to_renew_cost_the_same_for_one_learner_and_for_fifteen(world
     for n in range(14):
         _expiring_fitness(datetime.date(2027, 1, 12) + datetime.timedelta(days=n), world.cohort)
     assert _queries(world.staff, "/autorisations-machines/") == one
+
+
+@pytest.mark.django_db
+def test_my_week_offers_my_calendar_link_and_a_way_to_change_it() -> None:
+    from django.test import Client
+
+    from school.models import Role
+    from tests.factories import UserFactory
+
+    trainer = UserFactory(role=Role.TRAINER)
+    client = Client()
+    client.force_login(trainer)
+    page = client.get("/emploi-du-temps/").content.decode()
+    trainer.refresh_from_db()
+    assert f"/calendar/{trainer.calendar_token}.ics" in page
+    old = trainer.calendar_token
+    client.post("/agenda/nouveau-lien/", {"next": "/emploi-du-temps/"})
+    trainer.refresh_from_db()
+    assert trainer.calendar_token != old
+    assert (
+        f"/calendar/{trainer.calendar_token}.ics"
+        in client.get("/emploi-du-temps/").content.decode()
+    )

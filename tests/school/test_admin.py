@@ -150,3 +150,41 @@ def test_enrolling_a_learner_already_active_elsewhere_is_refused_on_the_cohort_p
     assert response.status_code == 200
     assert "déjà en formation dans une autre promotion" in html.unescape(response.content.decode())
     assert world.learner.enrolments.count() == 1
+
+
+def test_the_back_office_plans_sessions_through_the_one_conflict_check(
+    world: World, staff_client: Client
+) -> None:
+    from courses.models import Course, Room, Session
+
+    course = Course.objects.create(
+        programme=world.cohort.programme,
+        code="TOUR",
+        title="Tournage",
+        kind="workshop",
+        planned_hours=10,
+    )
+    room = Room.objects.create(name="Atelier 1", kind="workshop")
+    form = {
+        "course": course.pk,
+        "cohort": world.cohort.pk,
+        "trainer": world.trainer.pk,
+        "room": room.pk,
+        "start_0": "11/01/2027",
+        "start_1": "08:00",
+        "end_0": "11/01/2027",
+        "end_1": "12:00",
+        "attendances-TOTAL_FORMS": "0",
+        "attendances-INITIAL_FORMS": "0",
+        "attendances-MIN_NUM_FORMS": "0",
+        "attendances-MAX_NUM_FORMS": "1000",
+    }
+    add = reverse("admin:courses_session_add")
+    created = staff_client.post(add, form)
+    assert created.status_code == 302, html.unescape(created.content.decode())[:3000]
+    assert Session.objects.count() == 1
+
+    refused = staff_client.post(add, {**form, "start_1": "10:00", "end_1": "11:00"})
+    page = html.unescape(refused.content.decode())
+    assert "est déjà en « Tournage » le 11/01 de 8 h à 12 h" in page
+    assert Session.objects.count() == 1
