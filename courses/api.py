@@ -25,6 +25,7 @@ from .models import (
     Attendance,
     ClosurePeriod,
     Competency,
+    CompetencyBlock,
     Course,
     Derogation,
     Machine,
@@ -37,6 +38,7 @@ from .serializers import (
     AttendanceMarkSerializer,
     AttendanceSerializer,
     ClosurePeriodSerializer,
+    CompetencyBlockSerializer,
     CompetencySerializer,
     CourseSerializer,
     DerogationSerializer,
@@ -49,6 +51,13 @@ from .serializers import (
     SessionSeriesWriteSerializer,
     SessionWriteSerializer,
 )
+
+
+class CompetencyBlockViewSet(ListRetrieveCreateUpdateViewSet):
+    queryset = CompetencyBlock.objects.all()
+    serializer_class = CompetencyBlockSerializer
+    filterset_fields = ["programme"]
+    search_fields = ["code", "title"]
 
 
 class CompetencyViewSet(ListRetrieveCreateUpdateViewSet):
@@ -273,6 +282,7 @@ class MyScheduleViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 def register_endpoints(router: BaseRouter) -> None:
+    router.register("competency-blocks", CompetencyBlockViewSet, basename="competency-block")
     router.register("competencies", CompetencyViewSet, basename="competency")
     router.register("courses", CourseViewSet, basename="course")
     router.register("rooms", RoomViewSet, basename="room")

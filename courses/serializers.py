@@ -10,6 +10,7 @@ from .models import (
     AttendanceStatus,
     ClosurePeriod,
     Competency,
+    CompetencyBlock,
     Course,
     Derogation,
     Machine,
@@ -18,6 +19,12 @@ from .models import (
     SafetyTraining,
     Session,
 )
+
+
+class CompetencyBlockSerializer(ModelRulesSerializer):
+    class Meta:
+        model = CompetencyBlock
+        fields = ["id", "programme", "code", "title"]
 
 
 class CompetencySerializer(ModelRulesSerializer):

@@ -232,3 +232,24 @@ def test_a_trainer_marks_attendance_of_their_session_through_the_api(
     assert other.status_code == 400
     assert api_as(world.learner_user).get("/api/v1/attendance/").json()["count"] == 1
     assert api_as(world.partner).get("/api/v1/attendance/").json()["count"] == 0
+
+
+def test_staff_build_a_competency_framework_through_the_api(world: World, api_as: Any) -> None:
+    client = api_as(world.staff)
+    block = client.post(
+        "/api/v1/competency-blocks/",
+        {"programme": world.cohort.programme_id, "code": "B1", "title": "Préparer"},
+    )
+    assert block.status_code == 201, block.content
+    competency = client.post(
+        "/api/v1/competencies/",
+        {"block": block.json()["id"], "code": "C1.1", "title": "Lire un dessin technique"},
+    )
+    assert competency.status_code == 201, competency.content
+    listed = (
+        api_as(world.learner_user)
+        .get(f"/api/v1/competencies/?block__programme={world.cohort.programme_id}")
+        .json()
+    )
+    assert [(row["block_code"], row["code"]) for row in listed["results"]] == [("B1", "C1.1")]
+    assert api_as(world.trainer).post("/api/v1/competency-blocks/", {}).status_code == 403
