@@ -183,9 +183,9 @@ def seed_timetable(stdout: OutputWrapper) -> None:
         )
     _authorisations(today, trainers[TRAINER_EMAIL])
 
-    # A term around today: three weeks already taught, seven to come.
-    monday = today - datetime.timedelta(days=today.weekday())
-    first, last = monday - datetime.timedelta(weeks=3), monday + datetime.timedelta(weeks=7)
+    # A term from this week's Monday: the days already past have their roll calls.
+    first = today - datetime.timedelta(days=today.weekday())
+    last = first + datetime.timedelta(weeks=7)
     cohorts = {cohort.name: cohort for cohort in Cohort.objects.all()}
     for slot in WEEK:
         cohort = cohorts[slot.cohort]
