@@ -141,7 +141,7 @@ class SessionAdminForm(forms.ModelForm):
             return cleaned
         candidate = Candidate(
             course=cleaned["course"],
-            cohort=cleaned["cohort"],
+            cohort=cleaned.get("cohort") or self.instance.cohort,
             trainer=cleaned["trainer"],
             room=cleaned["room"],
             start=cleaned["start"],
@@ -174,6 +174,18 @@ class SessionAdmin(admin.ModelAdmin):
     ]
     inlines = [AttendanceInline]
     actions = ["cancel_sessions"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A session never moves to another cohort: cancel it and plan another.
+        return [*self.readonly_fields, "cohort"] if obj else list(self.readonly_fields)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A cancelled session, or one whose roll call is validated, is a record now.
+        if obj is not None and (
+            obj.status == SessionStatus.CANCELLED or obj.is_attendance_validated
+        ):
+            return False
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Session, form: Any, change: bool) -> None:
         fields = {name: form.cleaned_data[name] for name in services.CHANGEABLE}
@@ -243,5 +255,10 @@ class AttendanceAdmin(SimpleHistoryAdmin):
     list_select_related = ["session__course", "learner", "recorded_by"]
     readonly_fields = ["session", "learner", "signed_at", "recorded_by", "recorded_at"]
 
+    # The roll call page is where attendance changes, under its rules; here, the record
+    # and its history.
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

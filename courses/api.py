@@ -100,7 +100,9 @@ class SessionFilter(ScopedFilterSet):
     # The window of a schedule: sessions overlapping [start, end).
     start = django_filters.IsoDateTimeFilter(field_name="end", lookup_expr="gt")
     end = django_filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt")
+    # Plain numbers: every timetable is open to trainers, whether or not they teach it.
     trainer = django_filters.NumberFilter()
+    cohort = django_filters.NumberFilter()
 
     class Meta:
         model = Session
@@ -129,7 +131,9 @@ class SessionViewSet(ListRetrieveCreateUpdateViewSet):
 
     def _read(self, session: Session, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=session.pk)
-        return Response(SessionSerializer(fresh).data, status=code)
+        return Response(
+            SessionSerializer(fresh, context=self.get_serializer_context()).data, status=code
+        )
 
     @extend_schema(request=SessionWriteSerializer, responses={201: SessionSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -145,7 +149,14 @@ class SessionViewSet(ListRetrieveCreateUpdateViewSet):
         data = SessionWriteSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
-        changes.pop("cohort", None)  # a session never moves to another cohort
+        if changes.pop("cohort", session.cohort) != session.cohort:
+            raise serializers.ValidationError(
+                {
+                    "cohort": [
+                        _("Une séance ne change pas de promotion : annulez-la et replanifiez.")
+                    ]
+                }
+            )
         call_service(services.session_update, session=session, by=request.user, **changes)
         return self._read(session)
 

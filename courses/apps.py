@@ -11,11 +11,14 @@ class CoursesConfig(AppConfig):
     def ready(self) -> None:
         from school.api import router
         from school.demo import register_seeder
+        from school.services import register_enrolment_check
 
         from .api import register_endpoints
         from .demo import seed_courses
         from .demo_timetable import seed_timetable
+        from .scheduling import cover_problems_on_joining
 
         register_endpoints(router)
+        register_enrolment_check(cover_problems_on_joining)
         register_seeder(seed_courses)
         register_seeder(seed_timetable)

@@ -45,6 +45,9 @@ from .models import (
 # The émargement is signed per half-day (DESIGN.md); the afternoon starts at 13:00, Paris time.
 AFTERNOON = datetime.time(13)
 
+# The roll call cannot be filled in weeks ahead: it opens shortly before the session.
+ROLL_CALL_OPENS = datetime.timedelta(minutes=30)
+
 # Lateness still counts as time in the workshop; an absence, excused or not, does not.
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 
@@ -106,6 +109,14 @@ def attendance_mark(
     change, it is kept in the line's history with its author, before and after.
     """
     _check_roll_call(session, by)
+    # Lock the session: the trainer's tap and the learner's first signature may create
+    # the same line at once; the second waits instead of failing on the constraint.
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if timezone.now() < session.start - ROLL_CALL_OPENS:
+        raise ValidationError(
+            _("L'émargement ouvre %(minutes)d minutes avant le début de la séance.")
+            % {"minutes": ROLL_CALL_OPENS.seconds // 60}
+        )
     if status not in AttendanceStatus.values:
         raise ValidationError({"status": _("Choisissez présent, en retard, absent ou excusé.")})
     if not participants(session).filter(pk=learner.pk).exists():
@@ -161,6 +172,8 @@ def attendance_sign(*, learner: Learner, at: datetime.datetime | None = None) ->
         raise ValidationError(
             _("Aucune séance en cours : la signature est possible pendant la séance.")
         )
+    # Same lock order as the roll call (sessions, then lines): no deadlock, no lost line.
+    list(Session.objects.select_for_update().filter(pk__in=[s.pk for s in sessions]).order_by("pk"))
     lines = {
         line.session_id: line
         for line in Attendance.objects.select_for_update().filter(
@@ -170,12 +183,10 @@ def attendance_sign(*, learner: Learner, at: datetime.datetime | None = None) ->
     signed = []
     for session in sessions:
         line = lines.get(session.pk) or Attendance(session=session, learner=learner)
+        # The signature says « I was there »; the status stays the trainer's to record,
+        # so a signature can never stand in for the roll call.
         if line.signed_at is None:
             line.signed_at = now
-        if not line.status:  # the trainer's word, when given, outranks the signature
-            line.status = AttendanceStatus.PRESENT
-            line.recorded_by = learner.user
-            line.recorded_at = now
         line._history_user = learner.user  # type: ignore[attr-defined]
         save_checked(line)
         signed.append(line)
@@ -187,6 +198,8 @@ def attendance_validate(*, session: Session, by: User) -> Session:
     """The trainer closes the roll call: every learner taking part has a status."""
     _check_roll_call(session, by)
     session = Session.objects.select_for_update().get(pk=session.pk)
+    if timezone.now() < session.start:
+        raise ValidationError(_("Une séance qui n'a pas commencé ne peut pas être validée."))
     if session.is_attendance_validated:
         raise ValidationError(_("L'émargement de cette séance est déjà validé."))
     recorded = Attendance.objects.filter(session=session).exclude(status="")
@@ -207,8 +220,9 @@ def attendance_validate(*, session: Session, by: User) -> Session:
         )
     session.attendance_validated_at = timezone.now()
     session.attendance_validated_by = by
+    session.status = SessionStatus.DONE
     # Not ``updated_at``: closing the roll call changes nothing a calendar shows.
-    session.save(update_fields=["attendance_validated_at", "attendance_validated_by"])
+    session.save(update_fields=["attendance_validated_at", "attendance_validated_by", "status"])
     return session
 
 

@@ -156,8 +156,7 @@ CLOSURES = (
     ("Lundi de Pentecôte", ClosureKind.PUBLIC_HOLIDAY, (2027, 5, 17), (2027, 5, 17)),
 )
 
-# A derogation for every kind of machine the workshops hold.
-DEROGATION_DAY = datetime.date(2025, 8, 28)
+DEROGATION_REFERENCE = "DREETS Grand Est — déclaration n° 52-2025-017 (fictive)"
 
 
 def seed_timetable(stdout: OutputWrapper) -> None:
@@ -237,13 +236,16 @@ def _course(row: CourseRow) -> Course:
 
 
 def _authorisations(today: datetime.date, trainer: User) -> None:
+    # Dates follow the day of seeding, so the demo works whenever `make run` is typed:
+    # a derogation for every kind of machine the workshops hold, declared a year ago.
     Derogation.objects.get_or_create(
-        declared_on=DEROGATION_DAY,
+        reference=DEROGATION_REFERENCE,
         defaults={
-            "reference": "DREETS Grand Est — déclaration n° 52-2025-017 (fictive)",
+            "declared_on": today - datetime.timedelta(days=365),
             "machine_kinds": sorted({kind for _name, kind, _room in MACHINES}),
         },
     )
+    checked_on = today - datetime.timedelta(days=60)
     kinds_by_programme = {
         CAP_CIP: (MachineKind.MANUAL_LATHE, MachineKind.MILLING_MACHINE),
         BAC_PRO_TRPM: (MachineKind.CNC_LATHE, MachineKind.CNC_MACHINING_CENTRE),
@@ -258,14 +260,14 @@ def _authorisations(today: datetime.date, trainer: User) -> None:
         valid_until = today + datetime.timedelta(days=55 + index % 4 if index % 5 == 0 else 300)
         MedicalFitness.objects.create(
             learner=learner,
-            issued_on=datetime.date(2026, 9, 7),
+            issued_on=checked_on,
             valid_until=valid_until,
         )
         for kind in kinds_by_programme[programme]:
             SafetyTraining.objects.get_or_create(
                 learner=learner,
                 machine_kind=kind,
-                defaults={"trained_on": datetime.date(2026, 9, 8), "trainer": trainer},
+                defaults={"trained_on": checked_on, "trainer": trainer},
             )
 
 

@@ -373,15 +373,16 @@ class Derogation(models.Model):
 
     @property
     def valid_until(self) -> datetime.date:
+        """The last day it covers (included), like a medical fitness's."""
+        year = self.declared_on.year + self.VALIDITY_YEARS
         try:
-            return self.declared_on.replace(year=self.declared_on.year + self.VALIDITY_YEARS)
+            anniversary = self.declared_on.replace(year=year)
         except ValueError:  # declared on 29 February
-            return self.declared_on.replace(
-                year=self.declared_on.year + self.VALIDITY_YEARS, day=28
-            )
+            anniversary = datetime.date(year, 3, 1)
+        return anniversary - datetime.timedelta(days=1)
 
     def covers(self, kind: str, day: datetime.date) -> bool:
-        return kind in self.machine_kinds and self.declared_on <= day < self.valid_until
+        return kind in self.machine_kinds and self.declared_on <= day <= self.valid_until
 
     def clean(self) -> None:
         unknown = sorted(set(self.machine_kinds or []) - set(MachineKind.values))
@@ -484,8 +485,9 @@ class Attendance(models.Model):
     ``history`` (who, when, before/after).
     """
 
+    # PROTECT: the hours of an attestation must not vanish with a deleted session.
     session = models.ForeignKey(
-        Session, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("séance")
+        Session, on_delete=models.PROTECT, related_name="attendances", verbose_name=_("séance")
     )
     learner = models.ForeignKey(
         Learner, on_delete=models.PROTECT, related_name="attendances", verbose_name=_("apprenant")

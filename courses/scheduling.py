@@ -32,9 +32,11 @@ from .models import (
     Room,
     SafetyTraining,
     Session,
+    SessionStatus,
 )
 
 ONE_DAY = datetime.timedelta(days=1)
+MIDNIGHT = datetime.time(0)
 ONE_WEEK = datetime.timedelta(weeks=1)
 
 
@@ -161,6 +163,11 @@ def _invalid(
     for candidate in candidates:
         if candidate.end <= candidate.start:
             yield _("La fin de la séance doit suivre son début.")
+        if candidate.course.programme_id != candidate.cohort.programme_id:
+            yield _("Le module « %(course)s » n'appartient pas à la formation de %(cohort)s.") % {
+                "course": candidate.course,
+                "cohort": candidate.cohort,
+            }
         if candidate.trainer.role != Role.TRAINER:
             yield _("%(user)s n'est pas formateur : seul un formateur anime une séance.") % {
                 "user": candidate.trainer
@@ -421,6 +428,37 @@ def _missing_cover(taking_part: Sequence[tuple[Candidate, tuple[Learner, ...]]])
     return found
 
 
+def cover_problems_on_joining(enrolment: Enrolment) -> list[str]:
+    """A learner joining a cohort takes its whole-class sessions to come: a minor among
+    them needs the same machine cover as if they had been scheduled one by one."""
+    upcoming = (
+        Session.objects.filter(cohort_id=enrolment.cohort_id, learners__isnull=True)
+        .exclude(status=SessionStatus.CANCELLED)
+        .filter(start__gte=max(timezone.now(), local_datetime(enrolment.start_date, MIDNIGHT)))
+        .exclude(machines__isnull=True)
+        .select_related("course", "cohort", "trainer", "room")
+        .prefetch_related("machines")
+        .distinct()
+    )
+    taking_part = [
+        (
+            Candidate(
+                course=session.course,
+                cohort=session.cohort,
+                trainer=session.trainer,
+                room=session.room,
+                start=session.start,
+                end=session.end,
+                machines=tuple(session.machines.all()),
+            ),
+            (enrolment.learner,),
+        )
+        for session in upcoming
+    ]
+    # The first refusals say what is missing; one per session to come would flood the page.
+    return _missing_cover(taking_part)[:3]
+
+
 @dataclass(frozen=True)
 class ExpiringCover:
     """A minor's cover that lapses soon: what it is, and the last day it covers."""
@@ -455,7 +493,7 @@ def learners_with_cover_expiring(
     for derogation in Derogation.objects.all():
         for kind in derogation.machine_kinds:
             last_covered[kind] = max(
-                last_covered.get(kind, datetime.date.min), derogation.valid_until - ONE_DAY
+                last_covered.get(kind, datetime.date.min), derogation.valid_until
             )
     lapsing = {kind: day for kind, day in last_covered.items() if today <= day <= horizon}
     kinds_by_learner_and_day: dict[tuple[int, datetime.date], list[str]] = defaultdict(list)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
-from school.models import Cohort, Learner, Role, User
+from school.models import Cohort, Learner, Role, User, role_of
 from school.serializers import ModelRulesSerializer, VisiblePrimaryKeyRelatedField
 
 from .models import (
@@ -66,7 +68,18 @@ class ClosurePeriodSerializer(ModelRulesSerializer):
 
 
 class SessionSerializer(serializers.ModelSerializer):
-    """Reading a session; writes go through the scheduling services and their checks."""
+    """Reading a session; writes go through the scheduling services and their checks.
+
+    A group's members are named to the teaching team only: a pupil sees that a session
+    is theirs, not which classmates share it.
+    """
+
+    def to_representation(self, instance: Session) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and role_of(request.user) not in (Role.STAFF, Role.TRAINER):
+            data.pop("learners")
+        return data
 
     course_title = serializers.CharField(source="course.title", read_only=True)
     cohort_name = serializers.CharField(source="cohort.name", read_only=True)
@@ -157,8 +170,9 @@ class AttendanceSerializer(serializers.ModelSerializer):
 
 
 class AttendanceMarkSerializer(serializers.Serializer):
+    # Who takes part, and who may take the roll call, are the attendance service's rules.
     session = VisiblePrimaryKeyRelatedField(queryset=Session.objects.all())
-    learner = VisiblePrimaryKeyRelatedField(queryset=Learner.objects.all())
+    learner = serializers.PrimaryKeyRelatedField(queryset=Learner.objects.all())
     status = serializers.ChoiceField(choices=AttendanceStatus.choices)
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 

@@ -68,6 +68,11 @@ def session_update(*, session: Session, by: User | None = None, **changes: Any) 
     session = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
     if session.status == SessionStatus.CANCELLED:
         raise ValidationError(_("Cette séance est annulée : elle ne peut plus être modifiée."))
+    if session.is_attendance_validated:
+        # Its roll call is the record of the hours attended: moving it would rewrite them.
+        raise ValidationError(
+            _("L'émargement de cette séance est validé : elle ne peut plus être modifiée.")
+        )
     learners = tuple(changes.pop("learners") if "learners" in changes else session.learners.all())
     machines = tuple(changes.pop("machines") if "machines" in changes else session.machines.all())
     for field, value in changes.items():
@@ -94,7 +99,7 @@ def session_update(*, session: Session, by: User | None = None, **changes: Any) 
 def session_cancel(*, session: Session, by: User | None = None) -> Session:
     """Cancel: the session stays on calendars as cancelled and frees its slot."""
     session = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
-    if session.status == SessionStatus.DONE:
+    if session.status == SessionStatus.DONE or session.is_attendance_validated:
         # Its attendance is the ledger of hours attended: it must keep counting.
         raise ValidationError(_("Cette séance a eu lieu : elle ne peut plus être annulée."))
     if session.status != SessionStatus.CANCELLED:

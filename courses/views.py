@@ -158,13 +158,13 @@ def my_week(request: AuthenticatedRequest) -> HttpResponse:
     raise Http404
 
 
-@login_required
 def _own_week(request: AuthenticatedRequest, context: dict[str, Any]) -> HttpResponse:
     """The user's own week, with their personal calendar link to subscribe to."""
     context["calendar_url"] = calendar_url(request, request.user)
     return render(request, "courses/week.html", context)
 
 
+@login_required
 def week(request: AuthenticatedRequest, kind: str, pk: int) -> HttpResponse:
     user = request.user
     sessions: SessionQuerySet

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from .db import save_checked
-from .models import Cohort, Enrolment, EnrolmentStatusChange, Learner, User
+from .models import Cohort, Enrolment, EnrolmentStatus, EnrolmentStatusChange, Learner, User
+
+# What the apps built on the school must add to a learner joining a cohort (the
+# timetable: a minor's machine cover for the sessions to come). Each check returns the
+# French refusals; they register in their AppConfig.ready(), as with admin.site.
+EnrolmentCheck = Callable[[Enrolment], list[str]]
+_enrolment_checks: list[EnrolmentCheck] = []
+
+
+def register_enrolment_check(check: EnrolmentCheck) -> EnrolmentCheck:
+    if check not in _enrolment_checks:
+        _enrolment_checks.append(check)
+    return check
+
+
+def _refuse_unless_allowed(enrolment: Enrolment) -> None:
+    if problems := [problem for check in _enrolment_checks for problem in check(enrolment)]:
+        raise ValidationError(problems)
 
 
 @transaction.atomic
@@ -23,6 +42,7 @@ def enrolment_create(
         learner=learner, cohort=cohort, start_date=start_date or max(cohort.start_date, _today())
     )
     enrolment.full_clean()
+    _refuse_unless_allowed(enrolment)
     save_checked(enrolment)
     EnrolmentStatusChange.objects.create(
         enrolment=enrolment,
@@ -46,6 +66,8 @@ def enrolment_change_status(
     enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
     effective_on = effective_on or _today()
     enrolment.check_status_change(status, effective_on, reason)
+    if status == EnrolmentStatus.ACTIVE:
+        _refuse_unless_allowed(enrolment)
     enrolment.status = status
     enrolment.end_date = effective_on if status in Enrolment.FINAL else None
     enrolment.full_clean()

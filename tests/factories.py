@@ -178,7 +178,9 @@ class SessionFactory(DjangoModelFactory):
         model = "courses.Session"
         skip_postgeneration_save = True
 
-    course = factory.SubFactory(CourseFactory)
+    course = factory.SubFactory(
+        CourseFactory, programme=factory.SelfAttribute("..cohort.programme")
+    )
     cohort = factory.SubFactory(CohortFactory)
     trainer = factory.SubFactory(UserFactory, role=Role.TRAINER)
     room = factory.SubFactory(RoomFactory)

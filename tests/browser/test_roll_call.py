@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from courses.models import Attendance, AttendanceStatus
 from school.models import Role
@@ -20,6 +23,8 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+# The roll call opens shortly before the session: be there at 8:30 that morning.
+@time_machine.travel(datetime.datetime(2027, 1, 12, 8, 30, tzinfo=ZoneInfo("Europe/Paris")))
 def test_a_trainer_takes_the_roll_call_with_one_tap_per_learner(page: Any) -> None:
     trainer = UserFactory(email="formateur@metaltech.test", role=Role.TRAINER)
     cohort = CohortFactory(head_trainer=trainer)

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -180,7 +181,7 @@ def test_machine_authorisations_are_the_staffs_alone(world: World, api_as: Any) 
         {"declared_on": "2026-09-01", "machine_kinds": ["cnc_lathe", "milling_machine"]},
     )
     assert created.status_code == 201, created.content
-    assert created.json()["valid_until"] == "2029-09-01"
+    assert created.json()["valid_until"] == "2029-08-31"  # the last day it covers
     unknown = api_as(world.staff).post(
         "/api/v1/derogations/", {"declared_on": "2026-09-01", "machine_kinds": ["laser"]}
     )
@@ -216,20 +217,22 @@ def test_schedules_cost_the_same_for_one_session_and_for_many(
     assert one == many
 
 
-def test_a_trainer_marks_attendance_of_their_session_through_the_api(
+@time_machine.travel(datetime.datetime(2027, 1, 11, 9, tzinfo=PARIS), tick=False)
+def test_only_the_trainer_of_the_session_marks_attendance_through_the_api(
     world: World, plan: dict[str, Any], api_as: Any
 ) -> None:
-    response = api_as(world.trainer).post(
-        "/api/v1/attendance/",
-        {"session": plan["ours"].pk, "learner": world.learner.pk, "status": "late"},
-    )
+    mark = {"session": plan["ours"].pk, "learner": world.learner.pk, "status": "late"}
+    response = api_as(world.trainer).post("/api/v1/attendance/", mark)
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "late"
-    other = api_as(UserFactory(role=Role.TRAINER)).post(
-        "/api/v1/attendance/",
-        {"session": plan["ours"].pk, "learner": world.learner.pk, "status": "absent"},
-    )
-    assert other.status_code == 400
+
+    # Another trainer of the same cohort, who does not run this session.
+    colleague = UserFactory(role=Role.TRAINER)
+    world.cohort.trainers.add(colleague)
+    refused = api_as(colleague).post("/api/v1/attendance/", {**mark, "status": "absent"})
+    assert refused.status_code == 403
+    assert "Seuls le formateur de la séance" in refused.json()["detail"]
+
     assert api_as(world.learner_user).get("/api/v1/attendance/").json()["count"] == 1
     assert api_as(world.partner).get("/api/v1/attendance/").json()["count"] == 0
 
@@ -253,3 +256,21 @@ def test_staff_build_a_competency_framework_through_the_api(world: World, api_as
     )
     assert [(row["block_code"], row["code"]) for row in listed["results"]] == [("B1", "C1.1")]
     assert api_as(world.trainer).post("/api/v1/competency-blocks/", {}).status_code == 403
+
+
+def test_trainers_filter_any_cohorts_timetable_and_pupils_do_not_see_group_members(
+    world: World, plan: dict[str, Any], api_as: Any
+) -> None:
+    other = api_as(world.trainer).get(f"/api/v1/sessions/?cohort={world.other_cohort.pk}")
+    assert [row["id"] for row in other.json()["results"]] == [plan["theirs"].pk]
+    assert "learners" in other.json()["results"][0]
+    mine = api_as(world.learner_user).get("/api/v1/sessions/").json()["results"]
+    assert "learners" not in mine[0]
+
+
+def test_a_session_never_changes_cohort(world: World, plan: dict[str, Any], api_as: Any) -> None:
+    response = api_as(world.staff).patch(
+        f"/api/v1/sessions/{plan['ours'].pk}/", {"cohort": world.other_cohort.pk}
+    )
+    assert response.status_code == 400
+    assert "ne change pas de promotion" in str(response.json())

@@ -293,3 +293,22 @@ def test_staff_see_the_trained_minors_of_a_derogation_that_lapses(cast: Cast) ->
 
 def test_nothing_lapses_outside_the_window(cast: Cast) -> None:
     assert learners_with_cover_expiring(within_days=30, today=day(7, 15)) == []
+
+
+def test_a_minor_without_cover_cannot_join_a_cohort_that_works_on_lathes(cast: Cast) -> None:
+    from school.services import enrolment_create
+
+    newcomer = LearnerFactory(first_name="Zoé", last_name="Lambert", birth_date=day(3, 3, 2011))
+    with time_machine.travel(day(1, 4), tick=False):
+        cast.schedule()  # the whole cohort on the lathe, 12/01/2027
+        with pytest.raises(ValidationError) as refused:
+            enrolment_create(learner=newcomer, cohort=cast.cap)
+    assert "Zoé Lambert (moins de 18 ans le 12/01/2027) ne peut pas travailler" in str(
+        refused.value
+    )
+    assert not newcomer.enrolments.exists()
+
+    adult = LearnerFactory(birth_date=day(3, 3, 2000))
+    with time_machine.travel(day(1, 4), tick=False):
+        enrolment_create(learner=adult, cohort=cast.cap)
+    assert adult.enrolments.count() == 1

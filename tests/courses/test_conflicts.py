@@ -49,7 +49,8 @@ class Cast:
         self.lathe = MachineFactory(name="Tour CN 2", room=self.workshop)
         self.other_lathe = MachineFactory(name="Tour CN 3", room=self.workshop)
         self.cap = CohortFactory(name="CAP CIP 2026-2028")
-        self.bac = CohortFactory(name="Bac pro TRPM 2026-2029")
+        # One programme for both: the cast is about resources, not about frameworks.
+        self.bac = CohortFactory(name="Bac pro TRPM 2026-2029", programme=self.cap.programme)
         adult = datetime.date(2007, 5, 2)
         self.lea = LearnerFactory(first_name="Léa", last_name="Morel", birth_date=adult)
         self.hugo = LearnerFactory(first_name="Hugo", last_name="Petit", birth_date=adult)

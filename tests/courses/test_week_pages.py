@@ -430,3 +430,13 @@ def test_my_week_offers_my_calendar_link_and_a_way_to_change_it() -> None:
         f"/calendar/{trainer.calendar_token}.ics"
         in client.get("/emploi-du-temps/").content.decode()
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["apprenant", "formateur", "promotion", "salle"])
+def test_week_pages_send_anonymous_visitors_to_the_login_page(kind: str) -> None:
+    from django.test import Client
+
+    response = Client().get(f"/emploi-du-temps/{kind}/1/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/connexion/")
