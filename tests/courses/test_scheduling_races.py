@@ -35,7 +35,7 @@ def test_two_sessions_in_one_room_at_once_leave_one(attempt: int) -> None:
     def plan() -> None:
         session_create(
             course=course,
-            cohort=CohortFactory(),
+            cohort=CohortFactory(programme=course.programme),
             trainer=UserFactory(role=Role.TRAINER),
             room=room,
             start=MONDAY_8,
@@ -59,7 +59,7 @@ def test_a_session_and_a_series_for_one_trainer_at_once_leave_one(attempt: int) 
     def one() -> None:
         session_create(
             course=course,
-            cohort=CohortFactory(),
+            cohort=CohortFactory(programme=course.programme),
             trainer=trainer,
             room=RoomFactory(),
             start=MONDAY_8,
@@ -69,7 +69,7 @@ def test_a_session_and_a_series_for_one_trainer_at_once_leave_one(attempt: int) 
     def weekly() -> None:
         series_create(
             course=course,
-            cohort=CohortFactory(),
+            cohort=CohortFactory(programme=course.programme),
             trainer=trainer,
             room=RoomFactory(),
             weekday=0,
