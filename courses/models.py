@@ -4,11 +4,12 @@ machine authorisations for minors, and attendance (émargement)."""
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -240,26 +241,29 @@ class SessionQuerySet(models.QuerySet["Session"]):
         return self.filter(start__lt=end, end__gt=start)
 
     def attended_by(self, learner: Learner | int) -> SessionQuerySet:
-        """Sessions a learner takes part in: their group's, or their cohort's whole-class ones."""
+        """The sessions a learner takes part in: their group's, and their cohort's
+        whole-class sessions on the days they were enrolled in it (from the enrolment's
+        start to its end, if it ended). Schedules, feeds and hours all count this way."""
         learner_id = learner if isinstance(learner, int) else learner.pk
-        cohorts = Enrolment.objects.filter(learner_id=learner_id).values("cohort")
-        return self.filter(
-            Q(learners__id=learner_id) | Q(cohort__in=cohorts, learners__isnull=True)
-        ).distinct()
+        return self._taken_by(Learner.objects.filter(pk=learner_id).values("pk"))
 
     def visible_to(self, user: AnyUser) -> SessionQuerySet:
         role = role_of(user)
         if role in (Role.STAFF, Role.TRAINER):
             return self.all()  # every timetable is open to the teaching team (DESIGN.md)
-        learners = Learner.objects.visible_to(user).values("pk")
         if role in (Role.LEARNER, Role.GUARDIAN):
-            cohorts = Enrolment.objects.filter(learner__in=learners).values("cohort")
-            return self.filter(
-                pk__in=Session.objects.filter(
-                    Q(learners__in=learners) | Q(cohort__in=cohorts, learners__isnull=True)
-                ).values("pk")
-            )
+            return self._taken_by(Learner.objects.visible_to(user).values("pk"))
         return self.none()
+
+    def _taken_by(self, learners: models.QuerySet[Any]) -> SessionQuerySet:
+        group = Session.learners.through.objects.filter(session_id=OuterRef("pk"))
+        day = TruncDate("start", tzinfo=timezone.get_default_timezone())
+        enrolled = Enrolment.objects.filter(
+            learner__in=learners, cohort_id=OuterRef("cohort_id"), start_date__lte=OuterRef("day")
+        ).filter(Q(end_date__isnull=True) | Q(end_date__gte=OuterRef("day")))
+        return self.alias(day=day).filter(
+            Exists(group.filter(learner__in=learners)) | (~Exists(group) & Exists(enrolled))
+        )
 
 
 class Session(models.Model):
