@@ -6,11 +6,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from school.models import User
+from school.models import Cohort, Learner, Role, User
 
 from . import scheduling, services
 from .models import (
@@ -101,6 +103,34 @@ class ReadOnlySessionInline(admin.TabularInline):
         return False  # sessions of a series are created by the series builder
 
 
+WEEKDAYS = [_("lundi"), _("mardi"), _("mercredi"), _("jeudi"), _("vendredi"), _("samedi")]
+
+
+class SeriesBuilderForm(forms.Form):
+    """A weekly series, as staff describe it; the series service checks all of it."""
+
+    course = forms.ModelChoiceField(Course.objects.select_related("programme"), label=_("module"))
+    cohort = forms.ModelChoiceField(Cohort.objects.all(), label=_("promotion"))
+    learners = forms.ModelMultipleChoiceField(
+        Learner.objects.all(),
+        required=False,
+        label=_("groupe"),
+        help_text=_("Vide : toute la promotion."),
+    )
+    trainer = forms.ModelChoiceField(User.objects.filter(role=Role.TRAINER), label=_("formateur"))
+    room = forms.ModelChoiceField(Room.objects.all(), label=_("salle"))
+    machines = forms.ModelMultipleChoiceField(
+        Machine.objects.filter(is_active=True), required=False, label=_("machines")
+    )
+    weekday = forms.TypedChoiceField(
+        choices=list(enumerate(WEEKDAYS)), coerce=int, label=_("jour de la semaine")
+    )
+    start_time = forms.TimeField(label=_("début"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end_time = forms.TimeField(label=_("fin"), widget=forms.TimeInput(attrs={"type": "time"}))
+    first_date = forms.DateField(label=_("du"), widget=forms.DateInput(attrs={"type": "date"}))
+    last_date = forms.DateField(label=_("au"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
 @admin.register(SessionSeries)
 class SessionSeriesAdmin(admin.ModelAdmin):
     list_display = ["course", "cohort", "weekday", "start_time", "first_date", "last_date"]
@@ -109,11 +139,33 @@ class SessionSeriesAdmin(admin.ModelAdmin):
     readonly_fields = ["created_by", "created_at"]
     inlines = [ReadOnlySessionInline]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # a series is built through the API or the series builder, with its checks
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The series builder: every session of the pattern, or none, with every conflict."""
+        form = SeriesBuilderForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                series = services.series_create(by=_staff(request), **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(
+                    request,
+                    _("%(count)d séances créées.") % {"count": series.sessions.count()},
+                    messages.SUCCESS,
+                )
+                return redirect("admin:courses_sessionseries_change", series.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Créer une série de séances"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/courses/series_builder.html", context)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        return False  # a series is a record of what was built; sessions are edited one by one
 
 
 class AttendanceInline(admin.TabularInline):

@@ -188,3 +188,39 @@ def test_the_back_office_plans_sessions_through_the_one_conflict_check(
     page = html.unescape(refused.content.decode())
     assert "est déjà en « Tournage » le 11/01 de 8 h à 12 h" in page
     assert Session.objects.count() == 1
+
+
+def test_staff_build_a_weekly_series_in_the_back_office_all_or_nothing(
+    world: World, staff_client: Client
+) -> None:
+    from courses.models import Course, Room, Session
+
+    course = Course.objects.create(
+        programme=world.cohort.programme,
+        code="TOUR",
+        title="Tournage",
+        kind="workshop",
+        planned_hours=10,
+    )
+    room = Room.objects.create(name="Atelier 1", kind="workshop")
+    form = {
+        "course": course.pk,
+        "cohort": world.cohort.pk,
+        "trainer": world.trainer.pk,
+        "room": room.pk,
+        "weekday": "0",
+        "start_time": "08:00",
+        "end_time": "12:00",
+        "first_date": "2027-01-04",
+        "last_date": "2027-01-25",
+    }
+    url = reverse("admin:courses_sessionseries_add")
+    assert staff_client.get(url).status_code == 200
+    built = staff_client.post(url, form, follow=True)
+    assert "4 séances créées." in html.unescape(built.content.decode())
+    assert Session.objects.count() == 4
+
+    again = staff_client.post(url, form)
+    page = html.unescape(again.content.decode())
+    assert page.count("est déjà en « Tournage »") == 4
+    assert Session.objects.count() == 4
