@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import django_filters
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -42,6 +43,8 @@ from .serializers import (
     CompetencySerializer,
     CourseSerializer,
     DerogationSerializer,
+    HoursQuerySerializer,
+    HoursSerializer,
     MachineSerializer,
     MedicalFitnessSerializer,
     RoomSerializer,
@@ -226,6 +229,24 @@ class AttendanceViewSet(
         data.is_valid(raise_exception=True)
         line = call_service(attendance.attendance_mark, by=request.user, **data.validated_data)
         return Response(AttendanceSerializer(line).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[HoursQuerySerializer], responses=HoursSerializer)
+    @action(detail=False, methods=["get"])
+    def hours(self, request: Request) -> Response:
+        """A learner's hours over a period (and a course): scheduled, attended, absences."""
+        query = HoursQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        learner = get_object_or_404(
+            Learner.objects.visible_to(request.user), pk=query.validated_data["learner"]
+        )
+        course_id = query.validated_data.get("course")
+        hours = attendance.hours_attended(
+            learner=learner,
+            course=get_object_or_404(Course, pk=course_id) if course_id else None,
+            start=query.validated_data.get("start"),
+            end=query.validated_data.get("end"),
+        )
+        return Response(HoursSerializer(hours).data)
 
     @extend_schema(request=None, responses=AttendanceSerializer(many=True))
     @action(detail=False, methods=["post"])

@@ -253,7 +253,7 @@ def _event(session: Session, related: Related, zone: ZoneInfo) -> list[str]:
         details.append(_("Machines : %(names)s") % {"names": ", ".join(machines)})
     return [
         "BEGIN:VEVENT",
-        f"UID:session-{session.pk}@metaltech",
+        f"UID:session-{session.pk}@{settings.SITE_DOMAIN}",
         # Stamped with the last change rather than the request time: an unchanged
         # session renders the same bytes at every poll.
         _utc("DTSTAMP", session.updated_at),

@@ -195,3 +195,20 @@ class SafetyTrainingSerializer(ModelRulesSerializer):
     class Meta:
         model = SafetyTraining
         fields = ["id", "learner", "machine_kind", "trained_on", "trainer"]
+
+
+class HoursQuerySerializer(serializers.Serializer):
+    learner = serializers.IntegerField()
+    course = serializers.IntegerField(required=False)
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+
+class HoursSerializer(serializers.Serializer):
+    """Hours derived from the émargement; never typed."""
+
+    scheduled = serializers.DecimalField(max_digits=8, decimal_places=2)
+    attended = serializers.DecimalField(max_digits=8, decimal_places=2)
+    justified_absence = serializers.DecimalField(max_digits=8, decimal_places=2)
+    unjustified_absence = serializers.DecimalField(max_digits=8, decimal_places=2)
+    unrecorded = serializers.DecimalField(max_digits=8, decimal_places=2)

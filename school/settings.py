@@ -55,6 +55,8 @@ ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The school's own domain: it makes calendar event UIDs unique across a network of schools.
+SITE_DOMAIN = env.str("SITE_DOMAIN", default=(ALLOWED_HOSTS or ["metaltech.local"])[0])
 
 INSTALLED_APPS = [
     "django.contrib.admin",

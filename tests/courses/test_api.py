@@ -274,3 +274,24 @@ def test_a_session_never_changes_cohort(world: World, plan: dict[str, Any], api_
     )
     assert response.status_code == 400
     assert "ne change pas de promotion" in str(response.json())
+
+
+@time_machine.travel(datetime.datetime(2027, 1, 11, 13, tzinfo=PARIS), tick=False)
+def test_hours_come_from_the_roll_call_and_stay_within_scope(
+    world: World, plan: dict[str, Any], api_as: Any
+) -> None:
+    from courses.attendance import attendance_mark
+
+    attendance_mark(session=plan["ours"], learner=world.learner, status="late", by=world.trainer)
+    url = f"/api/v1/attendance/hours/?learner={world.learner.pk}"
+    body = api_as(world.guardian_user).get(url).json()
+    assert body == {
+        "scheduled": "4.00",
+        "attended": "4.00",
+        "justified_absence": "0.00",
+        "unjustified_absence": "0.00",
+        "unrecorded": "0.00",
+    }
+    assert api_as(world.partner).get(url).status_code == 404
+    other = f"/api/v1/attendance/hours/?learner={world.other_learner.pk}"
+    assert api_as(world.learner_user).get(other).status_code == 404
