@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Manager, Max, Sum
+from django.db.models.functions import Greatest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -129,7 +130,12 @@ class Feed:
         window moves daily as old sessions leave the feed.
         """
         state = self.sessions.aggregate(
-            last=Max("updated_at"), count=Count("pk"), ids=Sum("pk"), sequences=Sum("sequence")
+            last=Max("updated_at"),
+            count=Count("pk"),
+            ids=Sum("pk"),
+            sequences=Sum("sequence"),
+            # What an event prints from its course and room (title, location).
+            renamed=Greatest(Max("course__updated_at"), Max("room__updated_at")),
         )
         parts = [
             self.user.pk,
@@ -143,7 +149,8 @@ class Feed:
         # A client that sends only If-Modified-Since must still fetch the feed again
         # once the window has moved, at midnight.
         opened = _midnight(self.window.today)
-        return quote_etag(etag), max(state["last"] or opened, opened)
+        changed = max(filter(None, (state["last"], state["renamed"])), default=opened)
+        return quote_etag(etag), max(changed, opened)
 
     def render(self) -> bytes:
         # One URL serves every client a person subscribes with, each sending its own

@@ -102,6 +102,8 @@ class Course(models.Model):
     competencies = models.ManyToManyField(
         Competency, blank=True, related_name="courses", verbose_name=_("compétences visées")
     )
+    # Calendar feeds print the title: a rename must change their ETag.
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 
     class Meta:
         verbose_name = _("module")
@@ -128,6 +130,8 @@ class Room(models.Model):
     name = models.CharField(_("nom"), max_length=100, unique=True)
     kind = models.CharField(_("type"), max_length=16, choices=RoomKind.choices)
     capacity = models.PositiveSmallIntegerField(_("capacité"), null=True, blank=True)
+    # Calendar feeds print the name as the event's location: a rename must change their ETag.
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     class Meta:
         verbose_name = _("salle")

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+import time_machine
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.db.models import F
@@ -468,3 +469,21 @@ def test_the_query_count_is_the_same_for_one_and_fifty_sessions(world: World) ->
     one.get_calendar_token(), many.get_calendar_token()
 
     assert queries_for(one) == queries_for(many)
+
+
+def test_renaming_a_course_or_a_room_changes_the_etag(world: World) -> None:
+    planned = session(world, start=at(NOW.date() + datetime.timedelta(days=3)))
+    etag = fetch(world.learner_user)["ETag"]
+
+    with time_machine.travel(NOW + datetime.timedelta(minutes=5)):
+        planned.course.title = "Tournage avancé"
+        planned.course.save()
+    renamed = fetch(world.learner_user, if_none_match=etag)
+    assert renamed.status_code == 200
+    assert "Tournage avancé" in renamed.content.decode()
+
+    with time_machine.travel(NOW + datetime.timedelta(minutes=10)):
+        planned.room.name = "Atelier B"
+        planned.room.save()
+    moved = fetch(world.learner_user, if_none_match=renamed["ETag"])
+    assert moved.status_code == 200
