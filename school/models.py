@@ -541,3 +541,117 @@ class EnrolmentStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} ({self.effective_on:%d/%m/%Y})"
+
+
+class DocumentStatus(models.TextChoices):
+    VALID = "valid", _("Valide")
+    SUPERSEDED = "superseded", _("Remplacé")
+    REVOKED = "revoked", _("Révoqué")
+
+
+class DocumentCounter(models.Model):
+    """The last number given in a year: issuing locks this row, so numbers follow each
+    other without gap or duplicate whatever the number of workers."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("compteur de documents")
+        verbose_name_plural = _("compteurs de documents")
+
+    def __str__(self) -> str:
+        return f"{self.year} : {self.last}"
+
+
+class IssuedDocumentQuerySet(models.QuerySet["IssuedDocument"]):
+    def visible_to(self, user: AnyUser) -> IssuedDocumentQuerySet:
+        if role_of(user) == Role.STAFF:
+            return self.all()
+        # A learner's documents are theirs and their guardians'; a trainer's scope is
+        # the learners they teach. Partners come with the placements they host.
+        return self.filter(learner__in=Learner.objects.visible_to(user))
+
+    def valid(self) -> IssuedDocumentQuerySet:
+        return self.filter(status=DocumentStatus.VALID)
+
+
+def _document_path(document: IssuedDocument, filename: str) -> str:
+    return f"documents/{document.year}/{document.number}.pdf"
+
+
+class IssuedDocument(models.Model):
+    """An entry of the register: a PDF issued once, numbered, stored, verifiable.
+
+    A stored PDF is never regenerated: reissuing makes a new number that supersedes
+    this one, and revoking keeps the entry with its reason.
+    """
+
+    number = models.CharField(_("numéro"), max_length=20, unique=True)
+    year = models.PositiveSmallIntegerField(_("année"))
+    sequence = models.PositiveIntegerField(_("rang dans l'année"))
+    kind = models.CharField(_("type"), max_length=40)
+    title = models.CharField(_("intitulé"), max_length=200)
+    learner = models.ForeignKey(
+        Learner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("apprenant"),
+    )
+    subject = models.CharField(_("objet"), max_length=255)
+    issued_at = models.DateTimeField(_("émis le"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("émis par"),
+    )
+    sha256 = models.CharField(_("empreinte SHA-256"), max_length=64)
+    file = models.FileField(_("fichier"), upload_to=_document_path)
+    status = models.CharField(
+        _("statut"), max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.VALID
+    )
+    verification_code = models.CharField(_("code de vérification"), max_length=64, unique=True)
+    superseded_by = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supersedes",
+        verbose_name=_("remplacé par"),
+    )
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("révoqué par"),
+    )
+    revocation_reason = models.CharField(_("motif de révocation"), max_length=255, blank=True)
+
+    objects = IssuedDocumentQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("document émis")
+        verbose_name_plural = _("registre des documents")
+        ordering = ["-year", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "sequence"], name="document_number_once_a_year"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=DocumentStatus.REVOKED) | ~Q(revocation_reason=""),
+                name="document_revocation_has_reason",
+                violation_error_message=_("Une révocation demande un motif."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} — {self.title}"

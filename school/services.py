@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from . import documents
 from .db import save_checked
-from .models import Cohort, Enrolment, EnrolmentStatus, EnrolmentStatusChange, Learner, User
+from .models import (
+    Cohort,
+    DocumentCounter,
+    DocumentStatus,
+    Enrolment,
+    EnrolmentStatus,
+    EnrolmentStatusChange,
+    IssuedDocument,
+    Learner,
+    User,
+)
 
 # What the apps built on the school must add to a learner joining a cohort (the
 # timetable: a minor's machine cover for the sessions to come). Each check returns the
@@ -80,3 +95,81 @@ def enrolment_change_status(
 
 def _today() -> datetime.date:
     return timezone.localdate()
+
+
+@transaction.atomic
+def document_issue(
+    *, kind: str, subject: Any, by: User | None = None, **parameters: Any
+) -> IssuedDocument:
+    """Number, render and store one document; the register gets its entry.
+
+    The year's counter row stays locked until the document is stored: a second worker
+    waits, and a failed rendering rolls the number back, so numbers never skip.
+    """
+    document_kind = documents.get_kind(kind)
+    described = document_kind.describe(subject, **parameters)
+    context = document_kind.build_context(subject, **parameters)
+    issued_at = timezone.now()
+    year = timezone.localtime(issued_at).year
+    DocumentCounter.objects.get_or_create(year=year)
+    counter = DocumentCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    number = f"MT-{year}-{counter.last:06d}"
+    code = secrets.token_urlsafe(24)
+    rendered = documents.render(
+        document_kind, context, number=number, issued_at=issued_at, verification_code=code
+    )
+    document = IssuedDocument(
+        number=number,
+        year=year,
+        sequence=counter.last,
+        kind=kind,
+        title=document_kind.title,
+        learner=described.learner,
+        subject=described.label,
+        issued_at=issued_at,
+        issued_by=by,
+        sha256=rendered.sha256,
+        verification_code=code,
+    )
+    document.file.save(f"{number}.pdf", ContentFile(rendered.pdf), save=False)
+    document.full_clean()
+    document.save()
+    return document
+
+
+@transaction.atomic
+def document_reissue(
+    *, document: IssuedDocument, subject: Any, by: User | None = None, **parameters: Any
+) -> IssuedDocument:
+    """A new number for the same kind and subject; the old entry is superseded, not
+    regenerated (its stored PDF stays what was handed out)."""
+    old = IssuedDocument.objects.select_for_update().get(pk=document.pk)
+    if old.status != DocumentStatus.VALID:
+        raise ValidationError(
+            _("Seul un document valide peut être réémis (celui-ci est « %(status)s »).")
+            % {"status": old.get_status_display()}
+        )
+    new = document_issue(kind=old.kind, subject=subject, by=by, **parameters)
+    old.status = DocumentStatus.SUPERSEDED
+    old.superseded_by = new
+    old.save(update_fields=["status", "superseded_by"])
+    return new
+
+
+@transaction.atomic
+def document_revoke(
+    *, document: IssuedDocument, reason: str, by: User | None = None
+) -> IssuedDocument:
+    document = IssuedDocument.objects.select_for_update().get(pk=document.pk)
+    if not reason.strip():
+        raise ValidationError({"revocation_reason": _("Indiquez le motif de la révocation.")})
+    if document.status == DocumentStatus.REVOKED:
+        raise ValidationError(_("Ce document est déjà révoqué."))
+    document.status = DocumentStatus.REVOKED
+    document.revocation_reason = reason.strip()
+    document.revoked_at = timezone.now()
+    document.revoked_by = by
+    document.save(update_fields=["status", "revocation_reason", "revoked_at", "revoked_by"])
+    return document

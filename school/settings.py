@@ -57,6 +57,18 @@ ALLOWED_HOSTS: list[str] = env.list(
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The school's own domain: it makes calendar event UIDs unique across a network of schools.
 SITE_DOMAIN = env.str("SITE_DOMAIN", default=(ALLOWED_HOSTS or ["metaltech.local"])[0])
+# Printed in every document's QR code: where the public verification page lives.
+SITE_URL = env.str(
+    "SITE_URL", default="http://127.0.0.1:8000" if DEBUG else f"https://{SITE_DOMAIN}"
+)
+# The identity every document carries (fictional by default: set the real one in production).
+SCHOOL_IDENTITY = {
+    "name": env.str("SCHOOL_NAME", default="MétalTech — école de production (fictive)"),
+    "address": env.str("SCHOOL_ADDRESS", default="12 rue des Forges, 52800 Nogent"),
+    "contact": env.str("SCHOOL_CONTACT", default="03 25 00 00 00 · contact@metaltech.test"),
+    "siret": env.str("SCHOOL_SIRET", default=""),
+    "head": env.str("SCHOOL_HEAD", default="Hélène Garnier, directrice"),
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -298,5 +310,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint narrates every rendering step at INFO: keep its warnings only.
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
 }

@@ -24,6 +24,7 @@ api_urlpatterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    path("verify/<str:code>/", views.verify, name="verify"),
     path(
         "connexion/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"
     ),

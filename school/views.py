@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
@@ -87,3 +87,8 @@ def learner_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     return render(request, "school/learner_detail.html", {"learner": learner})
+
+
+def verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Placeholder until the public verification page lands."""
+    raise Http404
