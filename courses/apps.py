@@ -16,9 +16,11 @@ class CoursesConfig(AppConfig):
         from .api import register_endpoints
         from .demo import seed_courses
         from .demo_timetable import seed_timetable
+        from .documents import register_kinds
         from .scheduling import cover_problems_on_joining
 
         register_endpoints(router)
         register_enrolment_check(cover_problems_on_joining)
         register_seeder(seed_courses)
         register_seeder(seed_timetable)
+        register_kinds()

@@ -7,10 +7,11 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import documents
@@ -107,8 +108,10 @@ def document_issue(
     waits, and a failed rendering rolls the number back, so numbers never skip.
     """
     document_kind = documents.get_kind(kind)
-    described = document_kind.describe(subject, **parameters)
-    context = document_kind.build_context(subject, **parameters)
+    # An official document speaks the school's language, whoever clicked « émettre ».
+    with translation.override(settings.LANGUAGE_CODE):
+        described = document_kind.describe(subject, **parameters)
+        context = document_kind.build_context(subject, **parameters)
     issued_at = timezone.now()
     year = timezone.localtime(issued_at).year
     DocumentCounter.objects.get_or_create(year=year)
@@ -117,9 +120,10 @@ def document_issue(
     counter.save(update_fields=["last"])
     number = f"MT-{year}-{counter.last:06d}"
     code = secrets.token_urlsafe(24)
-    rendered = documents.render(
-        document_kind, context, number=number, issued_at=issued_at, verification_code=code
-    )
+    with translation.override(settings.LANGUAGE_CODE):
+        rendered = documents.render(
+            document_kind, context, number=number, issued_at=issued_at, verification_code=code
+        )
     document = IssuedDocument(
         number=number,
         year=year,

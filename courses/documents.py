@@ -1,0 +1,268 @@
+"""The documents that prove the school's week: the attestation de fin de formation,
+the attestation d'assiduité and the feuille d'émargement.
+
+Each kind is a template under ``templates/documents/`` and one function that builds
+its context; ``register_kinds`` hands them to the school's document engine from
+``CoursesConfig.ready`` (the engine lives below this app and never imports it).
+Every figure comes from the émargement through ``hours_attended``: none is typed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from school.documents import DocumentKind, Subject, register_kind
+from school.models import Cohort, Enrolment, IssuedDocument, Learner
+
+from .attendance import ATTENDED, Hours, hours_attended, local_midnight
+from .models import Attendance, Competency, Course, CourseKind, Session, SessionQuerySet
+
+ONE_DAY = datetime.timedelta(days=1)
+
+# A long name or cohort must shorten the register's label, not make the issue fail.
+SUBJECT_LENGTH = IssuedDocument._meta.get_field("subject").max_length or 255
+
+
+def _label(text: str) -> str:
+    return Truncator(text).chars(SUBJECT_LENGTH)
+
+
+def _starting_between(
+    sessions: SessionQuerySet, first: datetime.date, last: datetime.date
+) -> SessionQuerySet:
+    """The sessions starting on a local day from ``first`` to ``last`` included: the
+    days ``hours_attended`` counts, so that lists and totals agree."""
+    return sessions.filter(
+        start__gte=local_midnight(first), start__lt=local_midnight(last + ONE_DAY)
+    )
+
+
+def _place() -> str:
+    """The town the school signs in: the end of its address (« …, 52800 Nogent »), so
+    that another school of the network signs in its own."""
+    address = settings.SCHOOL_IDENTITY["address"]
+    town = re.search(r"\b\d{5}\s+(.+)$", address)
+    return town.group(1).strip() if town else address
+
+
+# ---------------------------------------------------------------------------------------
+# Attestation de fin de formation: subject, an enrolment.
+# ---------------------------------------------------------------------------------------
+
+
+def completion_context(enrolment: Enrolment) -> dict[str, Any]:
+    learner, cohort = enrolment.learner, enrolment.cohort
+    # A learner still in training is attested up to the cohort's planned end.
+    first, last = enrolment.start_date, enrolment.end_date or cohort.end_date
+    sessions = _starting_between(Session.objects.attended_by(learner).active(), first, last)
+    # A module is followed once the learner was there (present or late) at one of its
+    # sessions: a module missed entirely says nothing about its competencies.
+    followed = list(
+        Course.objects.filter(
+            pk__in=sessions.filter(
+                attendances__learner=learner, attendances__status__in=ATTENDED
+            ).values("course_id")
+        ).order_by("code", "title")
+    )
+    kinds = {course.kind for course in followed}
+    return {
+        "learner": learner,
+        "cohort": cohort,
+        "programme": cohort.programme,
+        "first_day": first,
+        "last_day": last,
+        "hours": hours_attended(learner=learner, start=first, end=last),
+        "courses": followed,
+        "course_kinds": [label for value, label in CourseKind.choices if value in kinds],
+        "competencies": list(
+            Competency.objects.filter(courses__in=[course.pk for course in followed])
+            .select_related("block")
+            .distinct()
+            .order_by("block__code", "code")
+        ),
+        "place": _place(),
+    }
+
+
+def completion_subject(enrolment: Enrolment) -> Subject:
+    return Subject(
+        enrolment.learner,
+        _label(
+            _("Attestation de fin de formation — %(learner)s — %(cohort)s")
+            % {"learner": enrolment.learner, "cohort": enrolment.cohort}
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Attestation d'assiduité: subject, a learner; parameters, the period's first and last day.
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseHours:
+    course: Course
+    hours: Hours
+
+
+def attendance_context(
+    learner: Learner, *, start: datetime.date, end: datetime.date
+) -> dict[str, Any]:
+    if end < start:
+        raise ValidationError(_("La fin de la période précède son début."))
+    sessions = _starting_between(Session.objects.attended_by(learner).active(), start, end)
+    courses = Course.objects.filter(pk__in=sessions.values("course_id")).order_by("code", "title")
+    enrolments = (
+        learner.enrolments.filter(start_date__lte=end)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
+        .select_related("cohort__programme")
+        .order_by("start_date")
+    )
+    return {
+        "learner": learner,
+        "enrolments": list(enrolments),
+        "first_day": start,
+        "last_day": end,
+        "hours": hours_attended(learner=learner, start=start, end=end),
+        "by_course": [
+            CourseHours(
+                course, hours_attended(learner=learner, course=course, start=start, end=end)
+            )
+            for course in courses
+        ],
+        "place": _place(),
+    }
+
+
+def attendance_subject(learner: Learner, *, start: datetime.date, end: datetime.date) -> Subject:
+    return Subject(
+        learner,
+        _label(
+            _("Attestation d'assiduité — %(learner)s — du %(start)s au %(end)s")
+            % {"learner": learner, "start": f"{start:%d/%m/%Y}", "end": f"{end:%d/%m/%Y}"}
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Feuille d'émargement: subject, a cohort; parameter, any day of the week (Monday–Sunday).
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SheetLine:
+    learner: Learner
+    attendance: Attendance | None
+
+
+@dataclass(frozen=True)
+class SheetSession:
+    session: Session
+    lines: list[SheetLine]
+
+
+def _monday(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def sign_in_sheet_context(cohort: Cohort, *, week: datetime.date) -> dict[str, Any]:
+    monday = _monday(week)
+    sunday = monday + 6 * ONE_DAY
+    sessions = list(
+        _starting_between(Session.objects.active().filter(cohort=cohort), monday, sunday)
+        .select_related("course", "trainer", "room", "attendance_validated_by")
+        .order_by("start", "pk")
+    )
+    ids = [session.pk for session in sessions]
+    lines = {
+        (line.session_id, line.learner_id): line
+        for line in Attendance.objects.filter(session_id__in=ids)
+    }
+    # Whoever was in the cohort or in one of the week's groups may be on the sheet; the
+    # rule of schedules and hours (``attended_by``, with the enrolment's dates) then says
+    # whose each session was, so that the sheet and the attestations agree even for a
+    # learner who joined or left since.
+    candidates = (
+        Learner.objects.filter(Q(enrolments__cohort=cohort) | Q(group_sessions__in=ids))
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+    taking_part: dict[int, list[Learner]] = {pk: [] for pk in ids}
+    for learner in candidates if ids else []:
+        taken = set(
+            Session.objects.attended_by(learner).filter(pk__in=ids).values_list("pk", flat=True)
+        )
+        # A recorded line is printed whatever the dates say: the sheet is the roll call's proof.
+        taken |= {session_id for session_id, learner_id in lines if learner_id == learner.pk}
+        for pk in ids:
+            if pk in taken:
+                taking_part[pk].append(learner)
+    sheet = [
+        SheetSession(
+            session,
+            [
+                SheetLine(learner, lines.get((session.pk, learner.pk)))
+                for learner in taking_part[session.pk]
+            ],
+        )
+        for session in sessions
+    ]
+    return {
+        "cohort": cohort,
+        "programme": cohort.programme,
+        "monday": monday,
+        "sunday": sunday,
+        "sessions": sheet,
+    }
+
+
+def sign_in_sheet_subject(cohort: Cohort, *, week: datetime.date) -> Subject:
+    # A cohort's sheet is no one learner's document: the register files it under none.
+    return Subject(
+        None,
+        _label(
+            _("Feuille d'émargement — %(cohort)s — semaine du %(monday)s")
+            % {"cohort": cohort, "monday": f"{_monday(week):%d/%m/%Y}"}
+        ),
+    )
+
+
+def register_kinds() -> None:
+    # Titles are translated once, here, in the default language (French): the title a
+    # document prints and the register keeps never follows the language of its issuer.
+    register_kind(
+        DocumentKind(
+            code="attestation_fin_formation",
+            title=_("Attestation de fin de formation"),
+            template="documents/attestation_fin_formation.html",
+            build_context=completion_context,
+            describe=completion_subject,
+        )
+    )
+    register_kind(
+        DocumentKind(
+            code="attestation_assiduite",
+            title=_("Attestation d'assiduité"),
+            template="documents/attestation_assiduite.html",
+            build_context=attendance_context,
+            describe=attendance_subject,
+        )
+    )
+    register_kind(
+        DocumentKind(
+            code="feuille_emargement",
+            title=_("Feuille d'émargement"),
+            template="documents/feuille_emargement.html",
+            build_context=sign_in_sheet_context,
+            describe=sign_in_sheet_subject,
+        )
+    )
