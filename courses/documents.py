@@ -246,6 +246,7 @@ def register_kinds() -> None:
             template="documents/attestation_fin_formation.html",
             build_context=completion_context,
             describe=completion_subject,
+            subject_model=Enrolment,
         )
     )
     register_kind(
@@ -255,6 +256,7 @@ def register_kinds() -> None:
             template="documents/attestation_assiduite.html",
             build_context=attendance_context,
             describe=attendance_subject,
+            subject_model=Learner,
         )
     )
     register_kind(
@@ -264,5 +266,6 @@ def register_kinds() -> None:
             template="documents/feuille_emargement.html",
             build_context=sign_in_sheet_context,
             describe=sign_in_sheet_subject,
+            subject_model=Cohort,
         )
     )

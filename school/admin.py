@@ -4,25 +4,30 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import MediaStorage
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from . import documents, services
 from .models import (
     Cohort,
     Enrolment,
     EnrolmentStatus,
     EnrolmentStatusChange,
     Guardian,
+    IssuedDocument,
     Learner,
     Programme,
     User,
@@ -342,4 +347,84 @@ class EnrolmentAdmin(SimpleHistoryAdmin):
                 effective_on=form.cleaned_data.get("effective_on"),
                 reason=form.cleaned_data.get("reason", ""),
                 by=_staff_member(request),
+            )
+
+
+class RevokeActionForm(ActionForm):
+    # Next to the action menu: the reason travels with the chosen documents.
+    reason = forms.CharField(
+        label=_("Motif de révocation (affiché sur la page publique)"),
+        required=False,
+        max_length=255,
+    )
+
+
+@admin.register(IssuedDocument)
+class IssuedDocumentAdmin(SimpleHistoryAdmin):
+    """The register, read-only: entries come from issuing and change only by
+    reissuing (a new number) or by the « Révoquer » action, with its reason."""
+
+    list_display = ["number", "title", "learner", "issued_at", "status", "pdf_link"]
+    list_filter = ["kind", "status", "year"]
+    search_fields = ["number", "learner__last_name", "learner__first_name"]
+    list_select_related = ["learner"]
+    fields = [
+        "number",
+        "title",
+        "kind",
+        "learner",
+        "subject",
+        "issued_at",
+        "issued_by",
+        "sha256",
+        "pdf_link",
+        "verification_link",
+        "status",
+        "superseded_by",
+        "revoked_at",
+        "revoked_by",
+        "revocation_reason",
+    ]
+    # The file field itself would link to the media URL, which no one should serve.
+    readonly_fields = ["pdf_link", "verification_link"]
+    action_form = RevokeActionForm
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a document is issued by the engine, never typed in
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a number handed out stays in the register
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, document: IssuedDocument) -> str:
+        url = reverse("api:document-pdf", args=[document.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Télécharger"))
+
+    @admin.display(description=_("page de vérification"))
+    def verification_link(self, document: IssuedDocument) -> str:
+        url = documents.verification_url(document.verification_code)
+        return format_html('<a href="{}" rel="noreferrer">{}</a>', url, url)
+
+    @admin.action(description=_("Révoquer les documents choisis (motif ci-contre)"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[IssuedDocument]) -> None:
+        reason = request.POST.get("reason", "")
+        revoked = 0
+        for document in queryset:
+            try:
+                services.document_revoke(
+                    document=document, reason=reason, by=_staff_member(request)
+                )
+            except ValidationError as error:
+                messages.error(request, f"{document.number} : {' '.join(error.messages)}")
+            else:
+                revoked += 1
+        if revoked:
+            messages.success(
+                request,
+                ngettext("%(count)d document révoqué.", "%(count)d documents révoqués.", revoked)
+                % {"count": revoked},
             )

@@ -1,4 +1,4 @@
-"""REST API of the school: token login, the current user, people and cohorts."""
+"""REST API of the school: token login, the current user, people, cohorts, documents."""
 
 from __future__ import annotations
 
@@ -8,11 +8,21 @@ import django_filters
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -26,15 +36,21 @@ from .models import (
     EnrolmentStatus,
     EnrolmentStatusChange,
     Guardian,
+    IssuedDocument,
     Learner,
     Programme,
+    Role,
     User,
 )
 from .serializers import (
     CohortSerializer,
+    DocumentIssueSerializer,
+    DocumentReissueSerializer,
+    DocumentRevokeSerializer,
     EnrolmentSerializer,
     EnrolmentStatusUpdateSerializer,
     GuardianSerializer,
+    IssuedDocumentSerializer,
     LearnerSerializer,
     MeSerializer,
     ProgrammeSerializer,
@@ -217,6 +233,122 @@ def call_service(service: Any, **kwargs: Any) -> Any:
         raise serializers.ValidationError(serializers.as_serializer_error(error)) from error
 
 
+class FirstRendererNegotiation(BaseContentNegotiation):
+    """Answer the PDF whatever the client accepts, and errors in the API's JSON: a client
+    asking for ``Accept: application/pdf`` must not get a 406 instead of its file."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0]
+
+    def select_renderer(
+        self, request: Request, renderers: Any, format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
+def download_name(document: IssuedDocument) -> str:
+    """« attestation-assiduite-MT-2026-000012.pdf »: what the document is, then its number."""
+    return f"{document.kind.replace('_', '-')}-{document.number}.pdf"
+
+
+# The route takes digits only (see lookup_value_regex): still an integer id for clients.
+DOCUMENT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
+
+
+@extend_schema_view(retrieve=extend_schema(parameters=[DOCUMENT_ID]))
+class DocumentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The register of issued documents. An entry is never edited nor deleted: it is
+    issued, reissued (a new number supersedes it) or revoked (with a reason)."""
+
+    serializer_class = IssuedDocumentSerializer
+    filterset_fields = ["kind", "status", "learner", "year"]
+    search_fields = ["number", "subject"]
+    ordering_fields = ["issued_at", "number"]
+    # Ids only: the paths under documents/ that are not an id stay free for other routes.
+    lookup_value_regex = "[0-9]+"
+    write_roles = {"create": {Role.STAFF}, "reissue": {Role.STAFF}, "revoke": {Role.STAFF}}
+
+    def get_queryset(self) -> QuerySet[IssuedDocument]:
+        return IssuedDocument.objects.visible_to(self.request.user)
+
+    def _read(self, document: IssuedDocument, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=document.pk)
+        return Response(self.get_serializer(fresh).data, status=code)
+
+    @extend_schema(request=DocumentIssueSerializer, responses={201: IssuedDocumentSerializer})
+    def create(self, request: Request) -> Response:
+        data = DocumentIssueSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        document = call_service(services.document_issue, by=request.user, **data.validated_data)
+        return self._read(document, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[DOCUMENT_ID],
+        request=DocumentReissueSerializer,
+        responses={201: IssuedDocumentSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def reissue(self, request: Request, pk: str | None = None) -> Response:
+        """A new number for the same kind; this entry becomes « remplacé » by it."""
+        document = self.get_object()
+        data = DocumentReissueSerializer(
+            data=request.data, context={"request": request, "kind": document.kind}
+        )
+        data.is_valid(raise_exception=True)
+        new = call_service(
+            services.document_reissue, document=document, by=request.user, **data.validated_data
+        )
+        return self._read(new, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[DOCUMENT_ID],
+        request=DocumentRevokeSerializer,
+        responses=IssuedDocumentSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        document = self.get_object()
+        data = DocumentRevokeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.document_revoke(
+                document=document,
+                reason=data.validated_data["reason"],
+                # RolePermission let staff alone this far, never an anonymous visitor.
+                by=cast(User, request.user),
+            )
+        except DjangoValidationError as error:
+            detail = serializers.as_serializer_error(error)
+            # The service speaks of the model's field; this request calls it "reason".
+            if "revocation_reason" in detail:
+                detail["reason"] = detail.pop("revocation_reason")
+            raise serializers.ValidationError(detail) from error
+        return self._read(document)
+
+    @extend_schema(
+        parameters=[DOCUMENT_ID],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description=_("Le PDF enregistré, tel qu'il a été émis.")
+            )
+        },
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=FirstRendererNegotiation)
+    def pdf(self, request: Request, pk: str | None = None) -> FileResponse:
+        """The stored file, never a new rendering: its SHA-256 is the register's."""
+        document = self.get_object()
+        return FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=download_name(document),
+            content_type="application/pdf",
+        )
+
+
 # The one API router: higher apps register their endpoints on it from their
 # AppConfig.ready(), so school never imports them (DESIGN.md, "Layout").
 router = DefaultRouter()
@@ -225,3 +357,4 @@ router.register("cohorts", CohortViewSet, basename="cohort")
 router.register("learners", LearnerViewSet, basename="learner")
 router.register("guardians", GuardianViewSet, basename="guardian")
 router.register("enrolments", EnrolmentViewSet, basename="enrolment")
+router.register("documents", DocumentViewSet, basename="document")

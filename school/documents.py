@@ -19,6 +19,7 @@ from typing import Any
 import segno
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.db import models
 from django.template.loader import render_to_string
 from django.urls import reverse
 from weasyprint import HTML
@@ -44,6 +45,9 @@ class DocumentKind:
     build_context: Callable[..., dict[str, Any]]
     # (subject object, parameters) → Subject for the register
     describe: Callable[..., Subject]
+    # What the subject is (Enrolment, Learner, Cohort, a placement…): the API finds it
+    # by id among those the user may see (its QuerySet's visible_to).
+    subject_model: type[models.Model]
 
 
 _kinds: dict[str, DocumentKind] = {}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import Any, Protocol, cast
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -9,10 +10,13 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from . import documents
 from .models import (
     AnyUser,
     Cohort,
@@ -20,6 +24,7 @@ from .models import (
     EnrolmentStatus,
     EnrolmentStatusChange,
     Guardian,
+    IssuedDocument,
     Learner,
     Programme,
     Role,
@@ -255,3 +260,136 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class IssuedDocumentSerializer(serializers.ModelSerializer):
+    """An entry of the register; entries change only through issuing, reissuing, revoking."""
+
+    verification_url = serializers.SerializerMethodField()
+    pdf_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IssuedDocument
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "title",
+            "learner",
+            "subject",
+            "issued_at",
+            "issued_by",
+            "sha256",
+            "status",
+            "superseded_by",
+            "revoked_at",
+            "revocation_reason",
+            "verification_url",
+            "pdf_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField())
+    def get_verification_url(self, document: IssuedDocument) -> str:
+        """The public page printed in the document's QR code."""
+        return documents.verification_url(document.verification_code)
+
+    @extend_schema_field(serializers.URLField())
+    def get_pdf_url(self, document: IssuedDocument) -> str:
+        path = reverse("api:document-pdf", args=[document.pk])
+        return self.context["request"].build_absolute_uri(path)
+
+
+PARAMETERS = ("start", "end", "week")
+
+
+def issuable_kinds() -> list[str]:
+    """The kinds registered with the engine (each says what its subject is)."""
+    return sorted(kind.code for kind in documents.kinds())
+
+
+def _check_parameters(kind: str, attrs: dict[str, Any]) -> None:
+    """Ask the kind's own function which of start/end/week it takes, so that the API
+    never drifts from the kinds: a missing or stray parameter is the client's 400, not
+    the renderer's TypeError."""
+    signature = inspect.signature(documents.get_kind(kind).build_context)
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    errors: dict[str, list[str]] = {}
+    for name in PARAMETERS:
+        parameter = signature.parameters.get(name)
+        if parameter is None and not takes_any and name in attrs:
+            errors[name] = [gettext("Ce type de document ne prend pas ce paramètre.")]
+        elif parameter is not None and parameter.default is parameter.empty and name not in attrs:
+            errors[name] = [gettext("Ce type de document demande ce paramètre.")]
+    if errors:
+        raise serializers.ValidationError(errors)
+
+
+class DocumentReissueSerializer(serializers.Serializer):
+    """What a kind needs besides its code: its subject and, for some, a period or a week.
+
+    The kind is the reissued document's own, given as ``context["kind"]``.
+    """
+
+    subject = serializers.IntegerField(
+        help_text=_(
+            "Identifiant de l'objet du document : inscription (attestation de fin de "
+            "formation), apprenant (attestation d'assiduité), promotion (feuille "
+            "d'émargement)."
+        )
+    )
+    start = serializers.DateField(
+        required=False, help_text=_("Début de la période (attestation d'assiduité).")
+    )
+    end = serializers.DateField(
+        required=False, help_text=_("Fin de la période (attestation d'assiduité).")
+    )
+    week = serializers.DateField(
+        required=False, help_text=_("Un jour de la semaine voulue (feuille d'émargement).")
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        kind = attrs.get("kind") or self.context["kind"]
+        if kind not in issuable_kinds():
+            raise serializers.ValidationError(
+                _("Les documents « %(kind)s » ne s'émettent pas par l'API.") % {"kind": kind}
+            )
+        _check_parameters(kind, attrs)
+        model = documents.get_kind(kind).subject_model
+        subject_id = attrs["subject"]
+        # The school's QuerySets all offer visible_to(); the mapping's type cannot say so.
+        visible = cast(_ScopedQuerySet, model._default_manager.all())
+        attrs["subject"] = (
+            visible.visible_to(self.context["request"].user).filter(pk=subject_id).first()
+        )
+        if attrs["subject"] is None:
+            raise serializers.ValidationError(
+                {
+                    "subject": [
+                        _("Aucun objet « %(model)s » n° %(id)s.")
+                        % {"model": model._meta.verbose_name, "id": subject_id}
+                    ]
+                }
+            )
+        return attrs
+
+
+class DocumentIssueSerializer(DocumentReissueSerializer):
+    kind = serializers.CharField(
+        help_text=_(
+            "Code du type : attestation_fin_formation, attestation_assiduite, feuille_emargement."
+        )
+    )
+
+    def validate_kind(self, kind: str) -> str:
+        if kind not in (issuable := issuable_kinds()):
+            raise serializers.ValidationError(
+                _("Type de document inconnu : « %(kind)s ». Types possibles : %(kinds)s.")
+                % {"kind": kind, "kinds": ", ".join(issuable)}
+            )
+        return kind
+
+
+class DocumentRevokeSerializer(serializers.Serializer):
+    # A blank reason passes through: the service owns "a revocation needs a reason".
+    reason = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")

@@ -150,6 +150,15 @@ def document_reissue(
     """A new number for the same kind and subject; the old entry is superseded, not
     regenerated (its stored PDF stays what was handed out)."""
     old = IssuedDocument.objects.select_for_update().get(pk=document.pk)
+    with translation.override(settings.LANGUAGE_CODE):
+        described = documents.get_kind(old.kind).describe(subject, **parameters)
+    # A reissue corrects a document (a misspelt name…); it never hands one learner's
+    # document to another, nor one cohort's sheet to another.
+    if described.learner != old.learner or (old.learner is None and described.label != old.subject):
+        raise ValidationError(
+            _("Un document réémis porte sur le même objet : « %(subject)s ».")
+            % {"subject": old.subject}
+        )
     if old.status != DocumentStatus.VALID:
         raise ValidationError(
             _("Seul un document valide peut être réémis (celui-ci est « %(status)s »).")

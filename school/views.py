@@ -1,15 +1,30 @@
-"""The school's pages: a home per role, cohorts and learners, scoped like the API."""
+"""The school's pages: a home per role, cohorts and learners, scoped like the API, and
+the public verification page of issued documents."""
 
 from __future__ import annotations
 
+import hashlib
+
+from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
 from .http import AuthenticatedRequest
-from .models import Cohort, Enrolment, EnrolmentStatus, Guardian, Learner, Role
+from .models import (
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Guardian,
+    IssuedDocument,
+    Learner,
+    Role,
+)
 from .portal import sections_for
 
 ACTIVE_LEARNERS = Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE))
@@ -89,6 +104,64 @@ def learner_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "school/learner_detail.html", {"learner": learner})
 
 
+# Our documents weigh a few hundred kilobytes; a bigger file cannot be one of them.
+MAX_PDF_CHECK_SIZE = 10 * 1024 * 1024
+
+
+class PdfCheckForm(forms.Form):
+    pdf = forms.FileField(
+        label=_("Fichier PDF à comparer"),
+        widget=forms.FileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
+
+    def clean_pdf(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["pdf"]
+        if (upload.size or 0) > MAX_PDF_CHECK_SIZE:
+            raise forms.ValidationError(_("Le fichier dépasse la taille maximale de 10 Mo."))
+        return upload
+
+
+def _masked_name(learner: Learner) -> str:
+    """« Léa M. »: enough to match the paper in hand, not enough to learn who studies here."""
+    return f"{learner.first_name} {learner.last_name[:1]}."
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest, code: str) -> HttpResponse:
-    """Placeholder until the public verification page lands."""
-    raise Http404
+    """The public page of a document's QR code: what the register says, and whether a
+    given file is byte for byte the one issued. No sign-in: the code is the credential."""
+    # PostgreSQL refuses a NUL character in a query: no code holds one, and typing it
+    # must give the same 404 as any unknown code, not a server error.
+    if "\x00" in code:
+        raise Http404
+    # One indexed lookup of the exact code, whatever it looks like, and the site's
+    # ordinary 404 otherwise: an unknown code reads and costs like any missing page.
+    document = get_object_or_404(
+        IssuedDocument.objects.select_related("learner", "superseded_by"),
+        verification_code=code,
+    )
+    form = PdfCheckForm()
+    identical: bool | None = None
+    if request.method == "POST":
+        form = PdfCheckForm(request.POST, request.FILES)
+        if form.is_valid():
+            digest = hashlib.sha256()
+            for chunk in form.cleaned_data["pdf"].chunks():
+                digest.update(chunk)
+            identical = digest.hexdigest() == document.sha256
+    response = render(
+        request,
+        "school/verify.html",
+        {
+            "document": document,
+            "learner_name": _masked_name(document.learner) if document.learner else "",
+            "form": form,
+            "identical": identical,
+        },
+    )
+    # The page names a pupil, however masked: not for search engines; and its URL holds
+    # the code, which must not travel on in a Referer header.
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
