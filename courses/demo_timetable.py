@@ -21,13 +21,23 @@ from school.demo import (
     CAP_2025,
     CAP_2026,
     CAP_CIP,
+    LEARNER_EMAIL,
     SECOND_TRAINER,
     STAFF_EMAIL,
     TRAINER_EMAIL,
     Account,
     ensure_login,
 )
-from school.models import Cohort, EnrolmentStatus, Learner, Programme, Role, User
+from school.models import (
+    Cohort,
+    EnrolmentStatus,
+    IssuedDocument,
+    Learner,
+    Programme,
+    Role,
+    User,
+)
+from school.services import document_issue
 
 from . import attendance, services
 from .models import (
@@ -207,6 +217,7 @@ def seed_timetable(stdout: OutputWrapper) -> None:
             by=staff,
         )
     _roll_calls(timezone.now())
+    _documents(today, staff)
     stdout.write(
         _("Emploi du temps : %(rooms)d salles, %(machines)d machines, %(sessions)d séances.")
         % {
@@ -299,3 +310,16 @@ def _roll_calls(now: datetime.datetime) -> None:
                 session=session, learner=learner, status=status, reason=reason, by=session.trainer
             )
         attendance.attendance_validate(session=session, by=session.trainer)
+
+
+def _documents(today: datetime.date, staff: User) -> None:
+    """The demo pupil's attestation d'assiduité for this week so far: the register, the
+    PDF and the public verification page have something to show."""
+    learner = Learner.objects.filter(user__email=LEARNER_EMAIL).first()
+    if (
+        learner is None
+        or IssuedDocument.objects.filter(learner=learner, kind="attestation_assiduite").exists()
+    ):
+        return
+    monday = today - datetime.timedelta(days=today.weekday())
+    document_issue(kind="attestation_assiduite", subject=learner, by=staff, start=monday, end=today)
