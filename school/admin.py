@@ -20,9 +20,11 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import MediaStorage
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import documents, services
+from . import documents, services, views
+from .http import AuthenticatedRequest
 from .models import (
     Cohort,
+    DocumentBatch,
     Enrolment,
     EnrolmentStatus,
     EnrolmentStatusChange,
@@ -428,3 +430,34 @@ class IssuedDocumentAdmin(SimpleHistoryAdmin):
                 ngettext("%(count)d document révoqué.", "%(count)d documents révoqués.", revoked)
                 % {"count": revoked},
             )
+
+
+@admin.register(DocumentBatch)
+class DocumentBatchAdmin(admin.ModelAdmin):
+    """Batches, read-only; « Ajouter » is the staff page that launches one (cohort,
+    kind, period), so the form and its checks exist once."""
+
+    list_display = ["__str__", "created_by", "progress", "progress_link"]
+    list_filter = ["kind"]
+    list_select_related = ["cohort", "created_by"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DocumentBatch]:
+        return super().get_queryset(request).with_progress()  # type: ignore[attr-defined]
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        # The admin site lets only signed-in staff this far.
+        return views.batch_create(cast(AuthenticatedRequest, request))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("avancement"))
+    def progress(self, batch: DocumentBatch) -> str:
+        return f"{batch.done_count} / {batch.item_count} ({batch.get_status_display()})"
+
+    @admin.display(description=_("suivi"))
+    def progress_link(self, batch: DocumentBatch) -> str:
+        url = reverse("batch-detail", args=[batch.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Voir le lot"))

@@ -28,10 +28,11 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
-from . import services
+from . import batches, services
 from .filters import ScopedFilterSet
 from .models import (
     Cohort,
+    DocumentBatch,
     Enrolment,
     EnrolmentStatus,
     EnrolmentStatusChange,
@@ -41,9 +42,12 @@ from .models import (
     Programme,
     Role,
     User,
+    role_of,
 )
 from .serializers import (
     CohortSerializer,
+    DocumentBatchCreateSerializer,
+    DocumentBatchSerializer,
     DocumentIssueSerializer,
     DocumentReissueSerializer,
     DocumentRevokeSerializer,
@@ -358,3 +362,40 @@ router.register("learners", LearnerViewSet, basename="learner")
 router.register("guardians", GuardianViewSet, basename="guardian")
 router.register("enrolments", EnrolmentViewSet, basename="enrolment")
 router.register("documents", DocumentViewSet, basename="document")
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=DocumentBatchCreateSerializer, responses={201: DocumentBatchSerializer}
+    )
+)
+class DocumentBatchViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """One document per learner in training in a cohort, issued in the background;
+    poll a batch for its progress, download its ZIP once done. Staff only."""
+
+    serializer_class = DocumentBatchSerializer
+
+    def get_queryset(self) -> QuerySet[DocumentBatch]:
+        if role_of(self.request.user) != Role.STAFF:
+            return DocumentBatch.objects.none()
+        return (
+            DocumentBatch.objects.with_progress()
+            .select_related("cohort")
+            .prefetch_related("items")
+            .order_by("-created_at", "-pk")
+        )
+
+    def create(self, request: Request) -> Response:
+        data = DocumentBatchCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = call_service(batches.batch_create, by=request.user, **data.validated_data)
+        fresh = self.get_queryset().get(pk=batch.pk)
+        return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+# After "documents": its ids are digits only, so documents/batches/ never reads as one.
+router.register("documents/batches", DocumentBatchViewSet, basename="document-batch")

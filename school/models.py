@@ -655,3 +655,109 @@ class IssuedDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} — {self.title}"
+
+
+class BatchStatus(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    RUNNING = "running", _("En cours")
+    DONE = "done", _("Terminé")
+
+
+class DocumentBatchQuerySet(models.QuerySet["DocumentBatch"]):
+    def with_progress(self) -> DocumentBatchQuerySet:
+        """Counts read from the items themselves: a stored counter could drift from them
+        when a worker dies between two writes."""
+        return self.annotate(
+            item_count=models.Count("items"),
+            done_count=models.Count("items", filter=Q(items__document__isnull=False)),
+            failed_count=models.Count(
+                "items", filter=Q(items__document__isnull=True) & ~Q(items__error="")
+            ),
+        )
+
+    def unfinished(self) -> DocumentBatchQuerySet:
+        # An item is settled once it has its document or the reason it could not.
+        return self.filter(items__document__isnull=True, items__error="").distinct()
+
+
+class DocumentBatch(models.Model):
+    """One document of a kind for each learner in training in a cohort, issued in the
+    background, one item per learner."""
+
+    kind = models.CharField(_("type"), max_length=40)
+    cohort = models.ForeignKey(
+        Cohort,
+        on_delete=models.PROTECT,
+        related_name="document_batches",
+        verbose_name=_("promotion"),
+    )
+    # The kind's parameters (a period's first and last day) as ISO dates: JSON has no date.
+    parameters = models.JSONField(_("paramètres"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lancé par"),
+    )
+    created_at = models.DateTimeField(_("lancé le"), default=timezone.now)
+
+    objects = DocumentBatchQuerySet.as_manager()
+
+    if TYPE_CHECKING:
+        items: RelatedManager[DocumentBatchItem]
+        # Set by DocumentBatchQuerySet.with_progress().
+        item_count: int
+        done_count: int
+        failed_count: int
+
+    class Meta:
+        verbose_name = _("émission en lot")
+        verbose_name_plural = _("émissions en lot")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} — {self.cohort} ({self.created_at:%d/%m/%Y %H:%M})"
+
+    @property
+    def status(self) -> str:
+        settled = self.done_count + self.failed_count
+        if settled >= self.item_count:
+            return BatchStatus.DONE
+        return BatchStatus.RUNNING if settled else BatchStatus.PENDING
+
+    def get_status_display(self) -> StrOrPromise:
+        return BatchStatus(self.status).label
+
+
+class DocumentBatchItem(models.Model):
+    """One learner's document in a batch: issued (``document``) or failed (``error``)."""
+
+    batch = models.ForeignKey(
+        DocumentBatch, on_delete=models.CASCADE, related_name="items", verbose_name=_("lot")
+    )
+    learner = models.ForeignKey(
+        Learner, on_delete=models.PROTECT, related_name="+", verbose_name=_("apprenant")
+    )
+    document = models.OneToOneField(
+        IssuedDocument,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="batch_item",
+        verbose_name=_("document"),
+    )
+    error = models.TextField(_("motif de l'échec"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+
+    class Meta:
+        verbose_name = _("document du lot")
+        verbose_name_plural = _("documents du lot")
+        ordering = ["batch", "learner__last_name", "learner__first_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "learner"], name="batch_item_once_per_learner")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} — {self.learner}"

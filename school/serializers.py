@@ -16,10 +16,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from . import documents
+from . import batches, documents
 from .models import (
     AnyUser,
+    BatchStatus,
     Cohort,
+    DocumentBatch,
     Enrolment,
     EnrolmentStatus,
     EnrolmentStatusChange,
@@ -393,3 +395,85 @@ class DocumentIssueSerializer(DocumentReissueSerializer):
 class DocumentRevokeSerializer(serializers.Serializer):
     # A blank reason passes through: the service owns "a revocation needs a reason".
     reason = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
+
+
+class DocumentBatchCreateSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text=_("Code du type : attestation_fin_formation, attestation_assiduite.")
+    )
+    cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
+    start = serializers.DateField(
+        required=False, help_text=_("Début de la période (attestation d'assiduité).")
+    )
+    end = serializers.DateField(
+        required=False, help_text=_("Fin de la période (attestation d'assiduité).")
+    )
+
+    def validate_kind(self, kind: str) -> str:
+        if kind not in (codes := [batchable.code for batchable in batches.batchable_kinds()]):
+            raise serializers.ValidationError(
+                _(
+                    "Les documents « %(kind)s » ne s'émettent pas en lot. Types possibles : %(kinds)s."
+                )
+                % {"kind": kind, "kinds": ", ".join(codes)}
+            )
+        return kind
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _check_parameters(attrs["kind"], attrs)
+        return attrs
+
+
+class BatchFailureSerializer(serializers.Serializer):
+    """One learner whose document could not be issued, and why (the API schema's shape)."""
+
+    learner = serializers.IntegerField()
+    error = serializers.CharField()
+
+
+class DocumentBatchSerializer(serializers.ModelSerializer):
+    """A batch read from its items: counts, failures and documents are never stored."""
+
+    status = serializers.ChoiceField(choices=BatchStatus.choices)
+    total = serializers.IntegerField(source="item_count")
+    done = serializers.IntegerField(source="done_count")
+    failed = serializers.IntegerField(source="failed_count")
+    failures = serializers.SerializerMethodField()
+    documents = serializers.SerializerMethodField()
+    zip_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DocumentBatch
+        fields = [
+            "id",
+            "kind",
+            "cohort",
+            "parameters",
+            "created_at",
+            "status",
+            "total",
+            "done",
+            "failed",
+            "failures",
+            "documents",
+            "zip_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(BatchFailureSerializer(many=True))
+    def get_failures(self, batch: DocumentBatch) -> list[dict[str, Any]]:
+        return [
+            {"learner": item.learner_id, "error": item.error}
+            for item in batch.items.all()
+            if item.document_id is None and item.error
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_documents(self, batch: DocumentBatch) -> list[int]:
+        return [item.document_id for item in batch.items.all() if item.document_id is not None]
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_zip_url(self, batch: DocumentBatch) -> str | None:
+        if batch.status != BatchStatus.DONE:
+            return None
+        return self.context["request"].build_absolute_uri(reverse("batch-zip", args=[batch.pk]))

@@ -137,6 +137,11 @@ def document_issue(
         sha256=rendered.sha256,
         verification_code=code,
     )
+    # The number is ours alone under the lock: a file already at its path can only be
+    # left by an attempt that was killed before its commit, so it gives way.
+    path = document.file.field.generate_filename(document, f"{number}.pdf")
+    if document.file.storage.exists(path):
+        document.file.storage.delete(path)
     document.file.save(f"{number}.pdf", ContentFile(rendered.pdf), save=False)
     document.full_clean()
     document.save()

@@ -4,20 +4,30 @@ the public verification page of issued documents."""
 from __future__ import annotations
 
 import hashlib
+import tempfile
+import zipfile
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from django_htmx.middleware import HtmxDetails
+from rest_framework import serializers
 
+from . import batches, documents
+from .api import download_name
 from .http import AuthenticatedRequest
 from .models import (
+    BatchStatus,
     Cohort,
+    DocumentBatch,
     Enrolment,
     EnrolmentStatus,
     Guardian,
@@ -26,6 +36,7 @@ from .models import (
     Role,
 )
 from .portal import sections_for
+from .serializers import _check_parameters
 
 ACTIVE_LEARNERS = Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE))
 
@@ -165,3 +176,123 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+class DocumentBatchForm(forms.Form):
+    cohort = forms.ModelChoiceField(
+        label=_("Promotion"), queryset=Cohort.objects.order_by("-start_date", "name")
+    )
+    kind = forms.ChoiceField(label=_("Document"))
+    start = forms.DateField(
+        label=_("Début de la période"),
+        required=False,
+        help_text=_("Attestation d'assiduité seulement."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.DateField(
+        label=_("Fin de la période"),
+        required=False,
+        help_text=_("Attestation d'assiduité seulement."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
+            (kind.code, kind.title) for kind in batches.batchable_kinds()
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "kind" in cleaned:
+            # The API's rule of which kind takes which dates, word for word.
+            given = {name: day for name in ("start", "end") if (day := cleaned.get(name))}
+            try:
+                _check_parameters(cleaned["kind"], given)
+            except serializers.ValidationError as error:
+                detail = cast(dict[str, list[str]], error.detail)
+                for name, messages in detail.items():
+                    for message in messages:
+                        self.add_error(name, str(message))
+            cleaned["parameters"] = given
+        return cleaned
+
+
+class HtmxRequest(AuthenticatedRequest):
+    """A signed-in request, with what ``HtmxMiddleware`` read from its htmx headers."""
+
+    htmx: HtmxDetails
+
+
+def _staff_only(request: AuthenticatedRequest) -> None:
+    # Batches name every learner of a cohort: to anyone else they do not exist.
+    if request.user.role != Role.STAFF:
+        raise Http404
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def batch_create(request: AuthenticatedRequest) -> HttpResponse:
+    _staff_only(request)
+    form = DocumentBatchForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = batches.batch_create(
+                kind=form.cleaned_data["kind"],
+                cohort=form.cleaned_data["cohort"],
+                by=request.user,
+                **form.cleaned_data["parameters"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("batch-detail", pk=batch.pk)
+    return render(request, "school/batch_form.html", {"form": form})
+
+
+@login_required
+def batch_detail(request: HtmxRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    batch = get_object_or_404(
+        DocumentBatch.objects.with_progress().select_related("cohort", "created_by"), pk=pk
+    )
+    items = batch.items.select_related("learner", "document").order_by(
+        "learner__last_name", "learner__first_name", "pk"
+    )
+    context = {
+        "batch": batch,
+        "kind_title": _kind_title(batch.kind),
+        "failures": [item for item in items if item.document is None and item.error],
+        "issued": [item for item in items if item.document is not None],
+        "finished": batch.status == BatchStatus.DONE,
+    }
+    # htmx polls the progress alone; it stops once the fragment comes without its trigger.
+    template = "school/batch_progress.html" if request.htmx else "school/batch_detail.html"
+    return render(request, template, context)
+
+
+def _kind_title(code: str) -> str:
+    try:
+        return str(documents.get_kind(code).title)
+    except KeyError:
+        return code
+
+
+@login_required
+def batch_zip(request: AuthenticatedRequest, pk: int) -> FileResponse:
+    _staff_only(request)
+    batch = get_object_or_404(DocumentBatch, pk=pk)
+    valid = IssuedDocument.objects.valid().filter(batch_item__batch=batch).order_by("sequence")
+    # Spooled: a class's PDFs stay in memory, a whole school's spill to a temporary file.
+    archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for document in valid:
+            with document.file.open("rb") as pdf:
+                bundle.writestr(download_name(document), pdf.read())
+    archive.seek(0)
+    return FileResponse(
+        archive,
+        as_attachment=True,
+        filename=f"lot-{batch.pk}-{batch.kind.replace('_', '-')}.zip",
+        content_type="application/zip",
+    )
