@@ -124,6 +124,14 @@ class CohortAdmin(admin.ModelAdmin):
     filter_horizontal = ["trainers"]
     list_select_related = ["programme", "head_trainer"]
     inlines = [EnrolmentInline]
+    actions = ["issue_documents"]
+
+    @admin.action(description=_("Émettre des attestations pour la promotion"))
+    def issue_documents(self, request: HttpRequest, queryset: QuerySet[Cohort]) -> Any:
+        if queryset.count() != 1:
+            self.message_user(request, _("Choisissez une seule promotion."), messages.WARNING)
+            return None
+        return HttpResponseRedirect(f"{reverse('batch-create')}?cohort={queryset.get().pk}")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Cohort]:
         return (

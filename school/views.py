@@ -234,7 +234,8 @@ def _staff_only(request: AuthenticatedRequest) -> None:
 @require_http_methods(["GET", "POST"])
 def batch_create(request: AuthenticatedRequest) -> HttpResponse:
     _staff_only(request)
-    form = DocumentBatchForm(request.POST or None)
+    # The cohort admin's action arrives with ?cohort=<id>: start from it.
+    form = DocumentBatchForm(request.POST or None, initial={"cohort": request.GET.get("cohort")})
     if request.method == "POST" and form.is_valid():
         try:
             batch = batches.batch_create(

@@ -409,3 +409,17 @@ def test_the_batch_list_costs_the_same_for_one_batch_and_for_many(
         body = client.get("/api/v1/documents/batches/").json()
     assert body["count"] == 5
     assert len(many) == len(one)
+
+
+def test_the_cohort_admin_action_opens_the_batch_form_on_that_cohort(
+    cohort: Cohort, staff: User
+) -> None:
+    client = client_for(staff)
+    response = client.post(
+        "/admin/school/cohort/",
+        {"action": "issue_documents", "_selected_action": [cohort.pk]},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/documents/lots/nouveau/?cohort={cohort.pk}"
+    form = client.get(response["Location"]).content.decode()
+    assert f'<option value="{cohort.pk}" selected>' in form
