@@ -77,10 +77,6 @@ def sessions_of(learner: Learner) -> SessionQuerySet:
     )
 
 
-def may_take_roll_call(user: User, session: Session) -> bool:
-    return user.role == Role.STAFF or session.trainer_id == user.pk
-
-
 def roll_call_sessions(user: User) -> SessionQuerySet:
     """The sessions whose roll call ``user`` may take: their own, or all for the staff."""
     if user.role == Role.STAFF:
@@ -91,7 +87,7 @@ def roll_call_sessions(user: User) -> SessionQuerySet:
 
 
 def _check_roll_call(session: Session, by: User) -> None:
-    if not may_take_roll_call(by, session):
+    if not roll_call_sessions(by).filter(pk=session.pk).exists():
         raise PermissionDenied(
             _("Seuls le formateur de la séance et l'équipe de l'école font l'émargement.")
         )

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from school.models import Cohort, Enrolment, Learner, Role, User
+from school.registry import Registry
 
 from .models import (
     ClosurePeriod,
@@ -53,6 +54,26 @@ class Candidate:
     learners: tuple[Learner, ...] = ()  # a group of the cohort; empty: the whole cohort
     machines: tuple[Machine, ...] = ()
 
+    @classmethod
+    def of(
+        cls,
+        session: Session,
+        *,
+        learners: tuple[Learner, ...] = (),
+        machines: tuple[Machine, ...] = (),
+    ) -> Candidate:
+        """A stored session as the check sees it, with its group and machines."""
+        return cls(
+            course=session.course,
+            cohort=session.cohort,
+            trainer=session.trainer,
+            room=session.room,
+            start=session.start,
+            end=session.end,
+            learners=learners,
+            machines=machines,
+        )
+
     @property
     def day(self) -> datetime.date:
         return local(self.start).date()
@@ -61,15 +82,8 @@ class Candidate:
 # What a higher app adds to the check (internships: a learner away on placement). It is
 # registered from that app's AppConfig.ready(), since courses may not import it.
 ConflictSource = Callable[[Sequence[tuple[Candidate, tuple[Learner, ...]]]], Iterable[str]]
-
-_sources: list[ConflictSource] = []
-
-
-def register_conflict_source(source: ConflictSource) -> ConflictSource:
-    """Add ``source`` to the check; it receives each candidate with its participants."""
-    if source not in _sources:
-        _sources.append(source)
-    return source
+_sources: Registry[ConflictSource] = Registry()
+register_conflict_source = _sources.register
 
 
 def local(moment: datetime.datetime) -> datetime.datetime:
@@ -442,15 +456,7 @@ def cover_problems_on_joining(enrolment: Enrolment) -> list[str]:
     )
     taking_part = [
         (
-            Candidate(
-                course=session.course,
-                cohort=session.cohort,
-                trainer=session.trainer,
-                room=session.room,
-                start=session.start,
-                end=session.end,
-                machines=tuple(session.machines.all()),
-            ),
+            Candidate.of(session, machines=tuple(session.machines.all())),
             (enrolment.learner,),
         )
         for session in upcoming

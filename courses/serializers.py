@@ -127,17 +127,11 @@ class SessionWriteSerializer(serializers.Serializer):
     end = serializers.DateTimeField()
 
 
-class SessionSeriesWriteSerializer(serializers.Serializer):
-    course = serializers.PrimaryKeyRelatedField(queryset=Course.objects.all())
-    cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
-    learners = serializers.PrimaryKeyRelatedField(
-        queryset=Learner.objects.all(), many=True, required=False
-    )
-    trainer = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(role=Role.TRAINER))
-    room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.all())
-    machines = serializers.PrimaryKeyRelatedField(
-        queryset=Machine.objects.all(), many=True, required=False
-    )
+class SessionSeriesWriteSerializer(SessionWriteSerializer):
+    """The same session, every week between two dates."""
+
+    start = None  # type: ignore[assignment]  # a series has times of day, not moments
+    end = None  # type: ignore[assignment]
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = lundi")
     start_time = serializers.TimeField()
     end_time = serializers.TimeField()

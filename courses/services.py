@@ -77,16 +77,7 @@ def session_update(*, session: Session, by: User | None = None, **changes: Any) 
     machines = tuple(changes.pop("machines") if "machines" in changes else session.machines.all())
     for field, value in changes.items():
         setattr(session, field, value)
-    candidate = Candidate(
-        course=session.course,
-        cohort=session.cohort,
-        trainer=session.trainer,
-        room=session.room,
-        start=session.start,
-        end=session.end,
-        learners=learners,
-        machines=machines,
-    )
+    candidate = Candidate.of(session, learners=learners, machines=machines)
     _refuse(_clean(session) + scheduling.problems([candidate], exclude=[session.pk]))
     session.sequence += 1
     save_checked(session)

@@ -35,16 +35,12 @@ from .models import (
     Role,
     User,
 )
+from .registry import Registry
 
 Seeder = Callable[[OutputWrapper], None]
 
-_seeders: list[Seeder] = []
-
-
-def register_seeder(seeder: Seeder) -> Seeder:
-    if seeder not in _seeders:
-        _seeders.append(seeder)
-    return seeder
+_seeders: Registry[Seeder] = Registry()
+register_seeder = _seeders.register
 
 
 def run_seeders(stdout: OutputWrapper) -> None:

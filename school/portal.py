@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .http import AuthenticatedRequest
+from .registry import Registry
 
 
 @dataclass(frozen=True)
@@ -22,13 +23,8 @@ class Section:
 
 SectionBuilder = Callable[[AuthenticatedRequest], Section | None]
 
-_builders: list[SectionBuilder] = []
-
-
-def register_section(builder: SectionBuilder) -> SectionBuilder:
-    if builder not in _builders:
-        _builders.append(builder)
-    return builder
+_builders: Registry[SectionBuilder] = Registry()
+register_section = _builders.register
 
 
 def sections_for(request: AuthenticatedRequest) -> list[Section]:

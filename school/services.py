@@ -27,18 +27,14 @@ from .models import (
     Learner,
     User,
 )
+from .registry import Registry
 
 # What the apps built on the school must add to a learner joining a cohort (the
 # timetable: a minor's machine cover for the sessions to come). Each check returns the
 # French refusals; they register in their AppConfig.ready(), as with admin.site.
 EnrolmentCheck = Callable[[Enrolment], list[str]]
-_enrolment_checks: list[EnrolmentCheck] = []
-
-
-def register_enrolment_check(check: EnrolmentCheck) -> EnrolmentCheck:
-    if check not in _enrolment_checks:
-        _enrolment_checks.append(check)
-    return check
+_enrolment_checks: Registry[EnrolmentCheck] = Registry()
+register_enrolment_check = _enrolment_checks.register
 
 
 def _refuse_unless_allowed(enrolment: Enrolment) -> None:

@@ -278,6 +278,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "EXCEPTION_HANDLER": "school.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MétalTech API",

@@ -395,7 +395,7 @@ def placements_away() -> Iterator[list[str]]:
 
     scheduling.register_conflict_source(away)
     yield seen
-    scheduling._sources.remove(away)
+    scheduling._sources.unregister(away)
 
 
 def test_a_registered_conflict_source_sees_the_participants_and_adds_its_refusal(

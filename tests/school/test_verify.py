@@ -53,7 +53,7 @@ def test_anyone_reads_what_the_register_says_of_a_valid_document(
     assert "Vérification d'un document" in html
     assert "Attestation de test" in html
     assert "MT-2026-000001" in html
-    assert "Émis le 30/06/2026" in html
+    assert "<dt>Émis le</dt><dd>30/06/2026</dd>" in html
     assert "Valide" in html
     assert document.sha256 in html
 
@@ -61,7 +61,7 @@ def test_anyone_reads_what_the_register_says_of_a_valid_document(
 def test_the_learner_is_named_by_first_name_and_initial_only(document: IssuedDocument) -> None:
     html = Client().get(page(document)).content.decode()
 
-    assert "Apprenant : Léa M." in html
+    assert "<dt>Apprenant</dt><dd>Léa M.</dd>" in html
     assert "Marchand" not in html
 
 
