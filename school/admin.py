@@ -25,6 +25,7 @@ from .http import AuthenticatedRequest
 from .models import (
     Cohort,
     DocumentBatch,
+    DocumentStatus,
     Enrolment,
     EnrolmentStatus,
     EnrolmentStatusChange,
@@ -411,6 +412,8 @@ class IssuedDocumentAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, document: IssuedDocument) -> str:
+        if document.status == DocumentStatus.PENDING:
+            return "—"  # its PDF is still being rendered by a worker
         url = reverse("api:document-pdf", args=[document.pk])
         return format_html('<a href="{}">{}</a>', url, _("Télécharger"))
 

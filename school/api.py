@@ -35,6 +35,7 @@ from .filters import ScopedFilterSet
 from .models import (
     Cohort,
     DocumentBatch,
+    DocumentBatchItem,
     Enrolment,
     EnrolmentStatus,
     EnrolmentStatusChange,
@@ -387,7 +388,9 @@ class DocumentBatchViewSet(
         return (
             DocumentBatch.objects.with_progress()
             .select_related("cohort")
-            .prefetch_related("items")
+            .prefetch_related(
+                Prefetch("items", DocumentBatchItem.objects.select_related("document"))
+            )
             .order_by("-created_at", "-pk")
         )
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Callable
+import io
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,10 @@ from django.contrib.staticfiles import finders
 from django.db import models
 from django.template.loader import render_to_string
 from django.urls import reverse
-from weasyprint import HTML
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject
+from weasyprint import HTML, Document
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from .models import Learner
@@ -91,38 +96,125 @@ def verification_url(code: str) -> str:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """One document to render: its kind's context and the register's identity."""
+
+    context: dict[str, Any]
+    number: str
+    issued_at: datetime.datetime
+    verification_code: str
+
+
+@dataclass(frozen=True)
 class Rendered:
     pdf: bytes
     sha256: str
 
 
-def render(
-    kind: DocumentKind,
-    context: dict[str, Any],
-    *,
-    number: str,
-    issued_at: datetime.datetime,
-    verification_code: str,
-) -> Rendered:
-    """The PDF of one document; the engine's part of the context is the same for all."""
-    url = verification_url(verification_code)
-    html = render_to_string(
-        kind.template,
-        {
-            **context,
-            "document": {
-                "title": kind.title,
-                "number": number,
-                "issued_at": issued_at,
-                "verification_url": url,
-                "qr_code": segno.make(url, error="m").svg_data_uri(scale=3),
+def render_many(kind: DocumentKind, drafts: Sequence[Draft]) -> list[Rendered]:
+    """One PDF per draft, all laid out and written in a single WeasyPrint pass.
+
+    WeasyPrint's cost per document (fonts, styles, the PDF's own structure) is paid
+    once for the bundle, which is then cut into one PDF per document: each keeps its
+    own pages, numbered « page x / y » from its own first page (see document.css), and
+    the bundle's PDF/A identification.
+    """
+    bundle = HTML(
+        string=bundle_html(kind, drafts), base_url=base_url(), url_fetcher=StaticOnlyURLFetcher()
+    ).render(font_config=_font_config())
+    ranges = _page_ranges(bundle, len(drafts))
+    pdf = bundle.write_pdf(pdf_variant="pdf/a-3b")
+    assert pdf is not None  # noqa: S101 — write_pdf without a target returns the bytes
+    pdfs = [pdf] if len(drafts) == 1 else _cut(pdf, ranges)
+    return [Rendered(pdf=one, sha256=hashlib.sha256(one).hexdigest()) for one in pdfs]
+
+
+def bundle_html(kind: DocumentKind, drafts: Sequence[Draft]) -> str:
+    """The HTML of a bundle: one <article> per draft, in its kind's template."""
+    articles = [
+        render_to_string(
+            kind.template,
+            {
+                **draft.context,
+                "document": _engine_context(kind, draft, index),
+                "school": settings.SCHOOL_IDENTITY,
             },
+        )
+        for index, draft in enumerate(drafts)
+    ]
+    return render_to_string(
+        "documents/bundle.html",
+        {
+            "articles": articles,
+            "title": kind.title,
+            "language": settings.LANGUAGE_CODE,
             "school": settings.SCHOOL_IDENTITY,
         },
     )
-    stylesheet_dir = Path(finders.find("documents/document.css") or ".").resolve().parent
-    pdf = HTML(
-        string=html, base_url=stylesheet_dir.as_uri() + "/", url_fetcher=StaticOnlyURLFetcher()
-    ).write_pdf(pdf_variant="pdf/a-3b")
-    assert pdf is not None  # noqa: S101 — write_pdf without a target returns the bytes
-    return Rendered(pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest())
+
+
+def base_url() -> str:
+    """Where the bundle's relative links (document.css) point: the static folder."""
+    return Path(finders.find("documents/document.css") or ".").resolve().parent.as_uri() + "/"
+
+
+_per_thread = threading.local()
+
+
+def _font_config() -> FontConfiguration:
+    # The fonts found once per thread (a FontConfiguration is not meant to be shared
+    # between threads): every bundle a worker renders after the first reuses them.
+    if not hasattr(_per_thread, "font_config"):
+        _per_thread.font_config = FontConfiguration()
+    return _per_thread.font_config
+
+
+def _engine_context(kind: DocumentKind, draft: Draft, index: int) -> dict[str, Any]:
+    url = verification_url(draft.verification_code)
+    return {
+        "title": kind.title,
+        "number": draft.number,
+        "issued_at": draft.issued_at,
+        "verification_url": url,
+        # A bitmap of one pixel per module, drawn without smoothing: crisp when printed,
+        # and far cheaper for WeasyPrint than the same code as an SVG path.
+        "qr_code": segno.make(url, error="m").png_data_uri(scale=1, border=2),
+        # Consecutive documents alternate their page names, so that each starts a page
+        # group of its own and its page counter starts again at 1.
+        "page_group": "odd" if index % 2 else "even",
+        "anchor": f"document-{index}",
+    }
+
+
+def _page_ranges(bundle: Document, count: int) -> list[range]:
+    """The bundle's pages, document by document, found by each one's start anchor."""
+    starts = [
+        number
+        for number, page in enumerate(bundle.pages)
+        for anchor in page.anchors
+        if anchor.startswith("document-") and anchor.endswith("-start")
+    ]
+    if len(starts) != count or starts[:1] != [0]:
+        raise RuntimeError(f"Bundle of {count} documents laid out with {len(starts)} starts")
+    ends = [*starts[1:], len(bundle.pages)]
+    return [range(start, end) for start, end in zip(starts, ends, strict=True)]
+
+
+def _cut(pdf: bytes, ranges: list[range]) -> list[bytes]:
+    """One PDF per range of pages, each with the bundle's information dictionary, XMP
+    metadata and output intent: what makes it PDF/A, as WeasyPrint wrote them."""
+    reader = PdfReader(io.BytesIO(pdf))
+    root = reader.root_object
+    pieces = []
+    for pages in ranges:
+        writer = PdfWriter()
+        for number in pages:
+            writer.add_page(reader.pages[number])
+        for key in ("/Metadata", "/OutputIntents"):
+            writer.root_object[NameObject(key)] = root[key].clone(writer)
+        if reader.metadata:
+            writer.add_metadata(reader.metadata)
+        out = io.BytesIO()
+        writer.write(out)
+        pieces.append(out.getvalue())
+    return pieces

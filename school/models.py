@@ -544,9 +544,16 @@ class EnrolmentStatusChange(models.Model):
 
 
 class DocumentStatus(models.TextChoices):
+    # A number reserved for a document still being rendered (in a batch): it becomes
+    # valid once its PDF is stored, and no one outside the register sees it before.
+    PENDING = "pending", _("En cours d'émission")
     VALID = "valid", _("Valide")
     SUPERSEDED = "superseded", _("Remplacé")
     REVOKED = "revoked", _("Révoqué")
+
+
+# Issued, whatever became of it since: its PDF exists.
+ISSUED_STATUSES = [DocumentStatus.VALID, DocumentStatus.SUPERSEDED, DocumentStatus.REVOKED]
 
 
 class DocumentCounter(models.Model):
@@ -567,10 +574,14 @@ class DocumentCounter(models.Model):
 class IssuedDocumentQuerySet(models.QuerySet["IssuedDocument"]):
     def visible_to(self, user: AnyUser) -> IssuedDocumentQuerySet:
         if role_of(user) == Role.STAFF:
-            return self.all()
+            return self.issued()
         # A learner's documents are theirs and their guardians'; a trainer's scope is
         # the learners they teach. Partners come with the placements they host.
-        return self.filter(learner__in=Learner.objects.visible_to(user))
+        return self.issued().filter(learner__in=Learner.objects.visible_to(user))
+
+    def issued(self) -> IssuedDocumentQuerySet:
+        """Entries with their PDF: a number still being rendered is not a document yet."""
+        return self.exclude(status=DocumentStatus.PENDING)
 
     def valid(self) -> IssuedDocumentQuerySet:
         return self.filter(status=DocumentStatus.VALID)
@@ -610,8 +621,8 @@ class IssuedDocument(models.Model):
         related_name="+",
         verbose_name=_("émis par"),
     )
-    sha256 = models.CharField(_("empreinte SHA-256"), max_length=64)
-    file = models.FileField(_("fichier"), upload_to=_document_path)
+    sha256 = models.CharField(_("empreinte SHA-256"), max_length=64, blank=True)
+    file = models.FileField(_("fichier"), upload_to=_document_path, blank=True)
     status = models.CharField(
         _("statut"), max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.VALID
     )
@@ -647,6 +658,11 @@ class IssuedDocument(models.Model):
                 fields=["year", "sequence"], name="document_number_once_a_year"
             ),
             models.CheckConstraint(
+                condition=Q(status=DocumentStatus.PENDING) | (~Q(sha256="") & ~Q(file="")),
+                name="document_issued_has_its_pdf",
+                violation_error_message=_("Un document émis a son PDF et son empreinte."),
+            ),
+            models.CheckConstraint(
                 condition=~Q(status=DocumentStatus.REVOKED) | ~Q(revocation_reason=""),
                 name="document_revocation_has_reason",
                 violation_error_message=_("Une révocation demande un motif."),
@@ -669,15 +685,16 @@ class DocumentBatchQuerySet(models.QuerySet["DocumentBatch"]):
         when a worker dies between two writes."""
         return self.annotate(
             item_count=models.Count("items"),
-            done_count=models.Count("items", filter=Q(items__document__isnull=False)),
+            done_count=models.Count("items", filter=Q(items__document__status__in=ISSUED_STATUSES)),
             failed_count=models.Count(
-                "items", filter=Q(items__document__isnull=True) & ~Q(items__error="")
+                "items",
+                filter=~Q(items__error="")
+                & (
+                    Q(items__document__isnull=True)
+                    | Q(items__document__status=DocumentStatus.PENDING)
+                ),
             ),
         )
-
-    def unfinished(self) -> DocumentBatchQuerySet:
-        # An item is settled once it has its document or the reason it could not.
-        return self.filter(items__document__isnull=True, items__error="").distinct()
 
 
 class DocumentBatch(models.Model):
@@ -731,8 +748,19 @@ class DocumentBatch(models.Model):
         return BatchStatus(self.status).label
 
 
+class DocumentBatchItemQuerySet(models.QuerySet["DocumentBatchItem"]):
+    def to_issue(self) -> DocumentBatchItemQuerySet:
+        """What a worker still has to do: items neither issued nor failed, and numbers
+        reserved whose PDF was never stored (a worker died rendering them, or the
+        rendering failed: the number is kept, so it must be completed)."""
+        return self.filter(
+            Q(document__isnull=True, error="") | Q(document__status=DocumentStatus.PENDING)
+        )
+
+
 class DocumentBatchItem(models.Model):
-    """One learner's document in a batch: issued (``document``) or failed (``error``)."""
+    """One learner's document in a batch: issued (``document``, once valid) or failed
+    (``error``). A document still « en cours d'émission » holds the item's number."""
 
     batch = models.ForeignKey(
         DocumentBatch, on_delete=models.CASCADE, related_name="items", verbose_name=_("lot")
@@ -751,6 +779,8 @@ class DocumentBatchItem(models.Model):
     error = models.TextField(_("motif de l'échec"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
 
+    objects = DocumentBatchItemQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("document du lot")
         verbose_name_plural = _("documents du lot")
@@ -761,3 +791,11 @@ class DocumentBatchItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id} — {self.learner}"
+
+    @property
+    def is_issued(self) -> bool:
+        return self.document is not None and self.document.status in ISSUED_STATUSES
+
+    @property
+    def has_failed(self) -> bool:
+        return bool(self.error) and not self.is_issued

@@ -465,12 +465,12 @@ class DocumentBatchSerializer(serializers.ModelSerializer):
         return [
             {"learner": item.learner_id, "error": item.error}
             for item in batch.items.all()
-            if item.document_id is None and item.error
+            if item.has_failed
         ]
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_documents(self, batch: DocumentBatch) -> list[int]:
-        return [item.document_id for item in batch.items.all() if item.document_id is not None]
+        return [item.document.pk for item in batch.items.all() if item.document and item.is_issued]
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_zip_url(self, batch: DocumentBatch) -> str | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from . import documents
 from .db import save_checked
@@ -94,53 +96,121 @@ def _today() -> datetime.date:
     return timezone.localdate()
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What issuing needs from a kind before a number is given: read, then checked."""
+
+    kind: documents.DocumentKind
+    subject: documents.Subject
+    context: dict[str, Any]
+
+
+def document_prepare(kind: str, subject: Any, **parameters: Any) -> Prepared:
+    """The kind's context for this subject; its refusals (ValidationError) come here,
+    before any number is reserved."""
+    document_kind = documents.get_kind(kind)
+    # An official document speaks the school's language, whoever clicked « émettre ».
+    with translation.override(settings.LANGUAGE_CODE):
+        return Prepared(
+            document_kind,
+            document_kind.describe(subject, **parameters),
+            document_kind.build_context(subject, **parameters),
+        )
+
+
+@transaction.atomic
+def documents_reserve(
+    prepared: Sequence[Prepared], *, by: User | None = None
+) -> list[IssuedDocument]:
+    """The next numbers of the year, one per document, each held by a register entry
+    « en cours d'émission ».
+
+    The year's counter row is locked until the caller's transaction ends: numbers
+    follow each other without gap or duplicate whatever the number of workers, and a
+    reservation rolled back gives its numbers back.
+    """
+    issued_at = timezone.now()
+    year = timezone.localtime(issued_at).year
+    DocumentCounter.objects.get_or_create(year=year)
+    counter = DocumentCounter.objects.select_for_update().get(year=year)
+    first = counter.last + 1
+    counter.last += len(prepared)
+    counter.save(update_fields=["last"])
+    entries = [
+        IssuedDocument(
+            number=f"MT-{year}-{sequence:06d}",
+            year=year,
+            sequence=sequence,
+            kind=one.kind.code,
+            title=one.kind.title,
+            learner=one.subject.learner,
+            subject=one.subject.label,
+            issued_at=issued_at,
+            issued_by=by,
+            status=DocumentStatus.PENDING,
+            verification_code=secrets.token_urlsafe(24),
+        )
+        for sequence, one in enumerate(prepared, start=first)
+    ]
+    for entry in entries:
+        # The fields' own rules; uniqueness is the counter's lock and the database's.
+        entry.clean_fields()
+    return bulk_create_with_history(entries, IssuedDocument, default_user=by)
+
+
+def document_draft(document: IssuedDocument, prepared: Prepared) -> documents.Draft:
+    return documents.Draft(
+        prepared.context, document.number, document.issued_at, document.verification_code
+    )
+
+
+@transaction.atomic
+def documents_complete(
+    rendered: Sequence[tuple[IssuedDocument, documents.Rendered]],
+) -> list[IssuedDocument]:
+    """Store the PDFs of reserved numbers and make them valid; the entries completed.
+
+    An entry already valid is left as it is: two workers rendered the same reservation
+    (one was thought dead), and the first one's PDF is the one handed out.
+    """
+    pending = {
+        document.pk: document
+        for document in IssuedDocument.objects.select_for_update().filter(
+            pk__in=[document.pk for document, _pdf in rendered], status=DocumentStatus.PENDING
+        )
+    }
+    completed = []
+    for entry, pdf in rendered:
+        if (document := pending.get(entry.pk)) is None:
+            continue
+        # The number is ours alone under the lock: a file already at its path can only
+        # be left by an attempt killed before its commit, so it gives way.
+        path = document.file.field.generate_filename(document, f"{document.number}.pdf")
+        if document.file.storage.exists(path):
+            document.file.storage.delete(path)
+        document.file.save(f"{document.number}.pdf", ContentFile(pdf.pdf), save=False)
+        document.sha256 = pdf.sha256
+        document.status = DocumentStatus.VALID
+        completed.append(document)
+    bulk_update_with_history(completed, IssuedDocument, ["file", "sha256", "status"])
+    return completed
+
+
 @transaction.atomic
 def document_issue(
     *, kind: str, subject: Any, by: User | None = None, **parameters: Any
 ) -> IssuedDocument:
     """Number, render and store one document; the register gets its entry.
 
-    The year's counter row stays locked until the document is stored: a second worker
-    waits, and a failed rendering rolls the number back, so numbers never skip.
+    All in one transaction: the counter row stays locked while the PDF is rendered, and
+    a failed rendering rolls the number back. Batches reserve first and render outside
+    the lock (``school.batches``), so that several workers render at once.
     """
-    document_kind = documents.get_kind(kind)
-    # An official document speaks the school's language, whoever clicked « émettre ».
+    prepared = document_prepare(kind, subject, **parameters)
+    [document] = documents_reserve([prepared], by=by)
     with translation.override(settings.LANGUAGE_CODE):
-        described = document_kind.describe(subject, **parameters)
-        context = document_kind.build_context(subject, **parameters)
-    issued_at = timezone.now()
-    year = timezone.localtime(issued_at).year
-    DocumentCounter.objects.get_or_create(year=year)
-    counter = DocumentCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    number = f"MT-{year}-{counter.last:06d}"
-    code = secrets.token_urlsafe(24)
-    with translation.override(settings.LANGUAGE_CODE):
-        rendered = documents.render(
-            document_kind, context, number=number, issued_at=issued_at, verification_code=code
-        )
-    document = IssuedDocument(
-        number=number,
-        year=year,
-        sequence=counter.last,
-        kind=kind,
-        title=document_kind.title,
-        learner=described.learner,
-        subject=described.label,
-        issued_at=issued_at,
-        issued_by=by,
-        sha256=rendered.sha256,
-        verification_code=code,
-    )
-    # The number is ours alone under the lock: a file already at its path can only be
-    # left by an attempt that was killed before its commit, so it gives way.
-    path = document.file.field.generate_filename(document, f"{number}.pdf")
-    if document.file.storage.exists(path):
-        document.file.storage.delete(path)
-    document.file.save(f"{number}.pdf", ContentFile(rendered.pdf), save=False)
-    document.full_clean()
-    document.save()
+        [pdf] = documents.render_many(prepared.kind, [document_draft(document, prepared)])
+    [document] = documents_complete([(document, pdf)])
     return document
 
 
@@ -181,6 +251,8 @@ def document_revoke(
         raise ValidationError({"revocation_reason": _("Indiquez le motif de la révocation.")})
     if document.status == DocumentStatus.REVOKED:
         raise ValidationError(_("Ce document est déjà révoqué."))
+    if document.status == DocumentStatus.PENDING:
+        raise ValidationError(_("Ce document est encore en cours d'émission."))
     document.status = DocumentStatus.REVOKED
     document.revocation_reason = reason.strip()
     document.revoked_at = timezone.now()

@@ -169,6 +169,10 @@ if _tasks_backend not in _TASK_BACKENDS:
         f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {_tasks_backend!r}."
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_tasks_backend]}}
+# Learners per background task of a document batch, rendered as one WeasyPrint bundle:
+# large enough to spread WeasyPrint's fixed costs, small enough that every worker gets
+# a share of a class and a killed worker leaves little to redo.
+DOCUMENT_BATCH_SIZE = env.int("DOCUMENT_BATCH_SIZE", default=20)
 
 # Outside development, mail must go somewhere on purpose: no silent console default.
 if not DEBUG and not env.str("EMAIL_URL", default=""):

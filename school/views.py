@@ -149,7 +149,7 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
     # One indexed lookup of the exact code, whatever it looks like, and the site's
     # ordinary 404 otherwise: an unknown code reads and costs like any missing page.
     document = get_object_or_404(
-        IssuedDocument.objects.select_related("learner", "superseded_by"),
+        IssuedDocument.objects.issued().select_related("learner", "superseded_by"),
         verification_code=code,
     )
     form = PdfCheckForm()
@@ -263,8 +263,8 @@ def batch_detail(request: HtmxRequest, pk: int) -> HttpResponse:
     context = {
         "batch": batch,
         "kind_title": _kind_title(batch.kind),
-        "failures": [item for item in items if item.document is None and item.error],
-        "issued": [item for item in items if item.document is not None],
+        "failures": [item for item in items if item.has_failed],
+        "issued": [item for item in items if item.is_issued],
         "finished": batch.status == BatchStatus.DONE,
     }
     # htmx polls the progress alone; it stops once the fragment comes without its trigger.

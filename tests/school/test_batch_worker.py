@@ -62,12 +62,21 @@ def worker(worker_env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def issued_count(batch: DocumentBatch) -> int:
-    return DocumentBatchItem.objects.filter(batch=batch, document__isnull=False).count()
+    return DocumentBatchItem.objects.filter(
+        batch=batch, document__status=DocumentStatus.VALID
+    ).count()
+
+
+def reserved_count(batch: DocumentBatch) -> int:
+    return DocumentBatchItem.objects.filter(
+        batch=batch, document__status=DocumentStatus.PENDING
+    ).count()
 
 
 def test_a_batch_completes_through_a_killed_and_restarted_worker(
-    worker_env: dict[str, str], worker: subprocess.Popen[bytes]
+    worker_env: dict[str, str], worker: subprocess.Popen[bytes], settings: Any
 ) -> None:
+    settings.DOCUMENT_BATCH_SIZE = 4  # three tasks of four learners
     cohort = CohortFactory()
     for _ in range(LEARNERS):
         EnrolmentFactory(cohort=cohort)
@@ -77,14 +86,17 @@ def test_a_batch_completes_through_a_killed_and_restarted_worker(
             kind="attestation_fin_formation", cohort=cohort, by=UserFactory(role="staff")
         )
 
-    deadline = time.monotonic() + 30
-    while issued_count(batch) < 3:
-        assert time.monotonic() < deadline, "the worker issued nothing in 30 s"
+    # Killed once the first task is done and the second has reserved its numbers: in
+    # the middle of rendering them.
+    deadline = time.monotonic() + 60
+    while not (issued_count(batch) >= 4 and reserved_count(batch)):
+        assert time.monotonic() < deadline, "the worker reached no second task in 60 s"
         assert worker.poll() is None, "the worker stopped on its own"
-        time.sleep(0.05)
-    worker.kill()  # SIGKILL: no clean shutdown, the item in hand is cut short
+        time.sleep(0.02)
+    worker.kill()  # SIGKILL: no clean shutdown, the task in hand is cut short
     worker.wait()
     assert issued_count(batch) < LEARNERS, "the worker finished before it could be killed"
+    assert reserved_count(batch), "the worker was not killed in the middle of a task"
 
     subprocess.run(manage("resume_batches"), env=worker_env, check=True, timeout=30)
     subprocess.run(manage(*WORKER, "--batch"), env=worker_env, check=True, timeout=60)
@@ -95,6 +107,7 @@ def test_a_batch_completes_through_a_killed_and_restarted_worker(
         cohort.enrolments.values_list("learner", flat=True)
     )
     assert set(issued.values_list("status", flat=True)) == {DocumentStatus.VALID}
+    assert all(document.file and document.sha256 for document in issued)
     year = issued.first().year  # type: ignore[union-attr]
     assert sorted(
         IssuedDocument.objects.filter(year=year).values_list("sequence", flat=True)

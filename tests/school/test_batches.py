@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import io
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,12 +18,13 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client, override_settings
 
-from school import documents
-from school.batches import batch_create, issue_batch_item
+from school import batches, documents
+from school.batches import batch_create, issue_batch_chunk
 from school.models import (
     BatchStatus,
     Cohort,
     DocumentBatch,
+    DocumentStatus,
     EnrolmentStatus,
     IssuedDocument,
     Learner,
@@ -95,8 +98,7 @@ def test_a_batch_issues_one_document_per_learner_in_training_with_consecutive_nu
 def test_running_the_items_again_issues_nothing_more(cohort: Cohort, staff: User) -> None:
     batch = batch_create(kind=COMPLETION, cohort=cohort, by=staff)
 
-    for item in batch.items.all():
-        issue_batch_item.enqueue(item.pk)
+    issue_batch_chunk.enqueue(list(batch.items.values_list("pk", flat=True)))
     call_command("resume_batches", stdout=io.StringIO())
 
     assert IssuedDocument.objects.count() == 3
@@ -423,3 +425,78 @@ def test_the_cohort_admin_action_opens_the_batch_form_on_that_cohort(
     assert response["Location"] == f"/documents/lots/nouveau/?cohort={cohort.pk}"
     form = client.get(response["Location"]).content.decode()
     assert f'<option value="{cohort.pk}" selected>' in form
+
+
+def test_a_class_is_cut_into_tasks_of_the_configured_size(
+    cohort: Cohort, staff: User, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.DOCUMENT_BATCH_SIZE = 2
+    enqueued: list[list[int]] = []
+    monkeypatch.setattr(batches, "issue_batch_chunk", SimpleNamespace(enqueue=enqueued.append))
+
+    batch = batch_create(kind=COMPLETION, cohort=cohort, by=staff)
+
+    assert [len(chunk) for chunk in enqueued] == [2, 1]
+    assert sorted(pk for chunk in enqueued for pk in chunk) == sorted(
+        batch.items.values_list("pk", flat=True)
+    )
+
+
+def test_numbers_reserved_by_a_killed_worker_are_completed_with_the_same_numbers(
+    cohort: Cohort, staff: User
+) -> None:
+    with lost_queue():
+        batch = batch_create(kind=COMPLETION, cohort=cohort, by=staff)
+    # The first step of a task, committed; the worker dies before its PDFs are stored.
+    batches._reserve(list(batch.items.values_list("pk", flat=True)))
+    reserved = IssuedDocument.objects.order_by("sequence")
+    assert [(doc.number, doc.status) for doc in reserved] == [
+        (f"MT-2026-{n:06d}", DocumentStatus.PENDING) for n in (1, 2, 3)
+    ]
+    assert batch_of(batch).status == BatchStatus.PENDING
+    pending = reserved.first()
+    assert pending is not None
+    # Not a document yet: not on the verification page, not in the API.
+    assert Client().get(f"/verify/{pending.verification_code}/").status_code == 404
+    assert not IssuedDocument.objects.visible_to(staff).exists()
+
+    call_command("resume_batches", stdout=io.StringIO())
+
+    issued = IssuedDocument.objects.order_by("sequence")
+    assert [(doc.number, doc.status) for doc in issued] == [
+        (f"MT-2026-{n:06d}", DocumentStatus.VALID) for n in (1, 2, 3)
+    ]
+    assert [doc.learner.last_name for doc in issued] == ["Bernard", "Dubois", "Moreau"]
+    assert all(doc.sha256 == hashlib.sha256(doc.file.read()).hexdigest() for doc in issued)
+    assert batch_of(batch).done_count == 3
+
+
+def test_a_pdf_that_cannot_be_laid_out_fails_alone_and_keeps_its_number(
+    cohort: Cohort, staff: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    render_many = documents.render_many
+
+    def broken_for_dubois(kind: Any, drafts: Any) -> Any:
+        if any(draft.context["learner"].last_name == "Dubois" for draft in drafts):
+            raise RuntimeError("police introuvable")
+        return render_many(kind, drafts)
+
+    monkeypatch.setattr(documents, "render_many", broken_for_dubois)
+    batch = batch_of(batch_create(kind=COMPLETION, cohort=cohort, by=staff))
+
+    assert (batch.status, batch.done_count, batch.failed_count) == (BatchStatus.DONE, 2, 1)
+    failed = batch.items.get(learner__last_name="Dubois")
+    assert failed.error == "Erreur lors de l'émission : police introuvable"
+    assert (failed.document.number, failed.document.status) == (
+        "MT-2026-000002",
+        DocumentStatus.PENDING,
+    )
+
+    # Once the cause is mended, resuming completes it under the number it holds.
+    monkeypatch.setattr(documents, "render_many", render_many)
+    call_command("resume_batches", stdout=io.StringIO())
+
+    failed.refresh_from_db()
+    assert (failed.error, failed.document.status) == ("", DocumentStatus.VALID)
+    assert batch_of(batch).done_count == 3
+    assert IssuedDocument.objects.count() == 3

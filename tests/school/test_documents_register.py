@@ -120,7 +120,7 @@ def test_a_failed_rendering_gives_back_its_number(monkeypatch: pytest.MonkeyPatc
         title="Gabarit absent",
         template="documents/missing.html",
         build_context=lambda learner, **parameters: {},
-        describe=lambda learner, **parameters: Subject(learner=learner, label=""),
+        describe=lambda learner, **parameters: Subject(learner=learner, label="Gabarit absent"),
         subject_model=Learner,
     )
     monkeypatch.setitem(documents._kinds, "broken", broken)

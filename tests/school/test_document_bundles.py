@@ -1,0 +1,87 @@
+"""Documents are laid out in bundles and cut into one PDF each: every PDF holds its own
+pages only, counts them from one, and keeps the PDF/A identification."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from pypdf import PdfReader
+
+from school import documents
+from school.documents import DocumentKind, Draft, Subject
+from school.models import Learner
+
+LINES = '{% extends "documents/base.html" %}{% block body %}{% for line in lines %}<p>{{ line }}</p>{% endfor %}{% endblock %}'
+
+
+@pytest.fixture
+def kind(settings: Any, tmp_path: Path) -> DocumentKind:
+    """A kind of the tests' own: as many lines as asked, so documents differ in length."""
+    folder = tmp_path / "templates" / "documents"
+    folder.mkdir(parents=True)
+    (folder / "lines.html").write_text(LINES)
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path / "templates"]}]
+    return DocumentKind(
+        code="lines",
+        title="Relevé de test",
+        template="documents/lines.html",
+        build_context=lambda learner, **parameters: {},
+        describe=lambda learner, **parameters: Subject(learner=learner, label=str(learner)),
+        subject_model=Learner,
+    )
+
+
+def draft(number: int, lines: int) -> Draft:
+    return Draft(
+        {"lines": [f"Ligne {n} du document {number}" for n in range(lines)]},
+        f"MT-2026-{number:06d}",
+        timezone.make_aware(datetime.datetime(2026, 3, 2, 9)),
+        f"code-{number}",
+    )
+
+
+def pages_of(pdf: bytes) -> list[str]:
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_each_document_of_a_bundle_gets_its_own_pages_numbered_from_one(
+    kind: DocumentKind,
+) -> None:
+    drafts = [draft(1, 3), draft(2, 150), draft(3, 3)]
+
+    rendered = documents.render_many(kind, drafts)
+
+    assert len(rendered) == 3
+    texts = [pages_of(one.pdf) for one in rendered]
+    assert [len(pages) for pages in texts][::2] == [1, 1]
+    assert len(texts[1]) > 2
+    for number, pages in enumerate(texts, start=1):
+        for page, text in enumerate(pages, start=1):
+            assert text.endswith(f"page {page} / {len(pages)}")
+            assert f"N° MT-2026-{number:06d} — émis le 02/03/2026" in text
+        own = " ".join(pages)
+        # Its own lines, and none of its neighbours'.
+        assert [f"du document {n}" in own for n in (1, 2, 3)] == [n == number for n in (1, 2, 3)]
+    assert "Ligne 149 du document 2" in texts[1][-1]
+
+
+def test_a_cut_document_keeps_the_pdf_a_identification_and_its_own_fingerprint(
+    kind: DocumentKind,
+) -> None:
+    first, second = documents.render_many(kind, [draft(1, 3), draft(2, 3)])
+    [alone] = documents.render_many(kind, [draft(3, 3)])
+
+    for one in (first, second, alone):
+        reader = PdfReader(io.BytesIO(one.pdf))
+        root = reader.trailer["/Root"]
+        xmp = root["/Metadata"].get_object().get_data()
+        assert b"pdfaid:part" in xmp and b"3" in xmp
+        assert root["/OutputIntents"]
+        assert reader.metadata is not None and reader.metadata.title == "Relevé de test"
+    assert first.sha256 != second.sha256
+    assert len({first.pdf, second.pdf, alone.pdf}) == 3
