@@ -17,7 +17,6 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Manager, Max, Sum
 from django.db.models.functions import Greatest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag, url_has_allowed_host_and_scheme
@@ -47,7 +46,7 @@ EVENT_FIELDS = (
 
 def calendar_url(request: HttpRequest, user: User) -> str:
     """The absolute address of ``user``'s feed, giving them a token on first use."""
-    return request.build_absolute_uri(reverse("calendar-feed", args=[user.get_calendar_token()]))
+    return request.build_absolute_uri(user.get_calendar_path())
 
 
 def _names(objects: Manager[Any], ids: set[int], field: str) -> dict[int, str]:

@@ -17,6 +17,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -96,6 +97,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_calendar_token(self) -> str:
         return self.calendar_token or self.rotate_calendar_token()
+
+    def get_calendar_path(self) -> str:
+        """The path of this user's live calendar (the feed of the timetable app, found by
+        its URL name); the token in it is the credential, given on first use."""
+        return reverse("calendar-feed", args=[self.get_calendar_token()])
 
     def rotate_calendar_token(self) -> str:
         """A new secret: the old feed URL stops answering at once."""

@@ -242,8 +242,7 @@ class MeSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.URLField())
     def get_calendar_url(self, user: User) -> str:
         """The personal live calendar (RFC 5545 feed); its secret token is the credential."""
-        path = reverse("calendar-feed", kwargs={"token": user.get_calendar_token()})
-        return self.context["request"].build_absolute_uri(path)
+        return self.context["request"].build_absolute_uri(user.get_calendar_path())
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_children(self, user: User) -> list[int]:
