@@ -25,7 +25,6 @@ from .http import AuthenticatedRequest
 from .models import (
     Cohort,
     DocumentBatch,
-    DocumentStatus,
     Enrolment,
     EnrolmentStatus,
     EnrolmentStatusChange,
@@ -412,13 +411,15 @@ class IssuedDocumentAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, document: IssuedDocument) -> str:
-        if document.status == DocumentStatus.PENDING:
+        if not document.is_issued:
             return "—"  # its PDF is still being rendered by a worker
         url = reverse("api:document-pdf", args=[document.pk])
         return format_html('<a href="{}">{}</a>', url, _("Télécharger"))
 
     @admin.display(description=_("page de vérification"))
     def verification_link(self, document: IssuedDocument) -> str:
+        if not document.is_issued:
+            return "—"  # the page answers once the PDF is stored
         url = documents.verification_url(document.verification_code)
         return format_html('<a href="{}" rel="noreferrer">{}</a>', url, url)
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -33,10 +34,10 @@ from django_tasks import task
 
 from . import documents, services
 from .models import (
+    ISSUED_STATUSES,
     Cohort,
     DocumentBatch,
     DocumentBatchItem,
-    DocumentStatus,
     Enrolment,
     IssuedDocument,
     Learner,
@@ -87,23 +88,30 @@ def batch_create(
             DocumentBatchItem(batch=batch, learner_id=learner_id) for learner_id in learner_ids
         )
     # A crash between two enqueues leaves items without a task: resume_batches finds them.
-    _enqueue(item.pk for item in items)
+    _enqueue([item.pk for item in items])
     return batch
 
 
 def resume_unfinished() -> int:
-    """Enqueue again every item still to issue; the number enqueued."""
-    pending = list(
-        DocumentBatchItem.objects.to_issue().order_by("batch", "pk").values_list("pk", flat=True)
+    """Enqueue again every item still to issue, batch by batch; the number enqueued."""
+    pending = (
+        DocumentBatchItem.objects.to_issue()
+        .order_by("batch", "learner__last_name", "learner__first_name", "pk")
+        .values_list("batch_id", "pk")
     )
-    _enqueue(pending)
-    return len(pending)
+    count = 0
+    for _batch, items in groupby(pending, key=itemgetter(0)):
+        ids = [item_id for _batch_id, item_id in items]
+        _enqueue(ids)
+        count += len(ids)
+    return count
 
 
-def _enqueue(item_ids: Iterable[int]) -> None:
-    ids, size = list(item_ids), settings.DOCUMENT_BATCH_SIZE
-    for start in range(0, len(ids), size):
-        issue_batch_chunk.enqueue(ids[start : start + size])
+def _enqueue(item_ids: list[int]) -> None:
+    """Tasks of DOCUMENT_BATCH_SIZE items, all of one batch: a task issues one kind."""
+    size = settings.DOCUMENT_BATCH_SIZE
+    for start in range(0, len(item_ids), size):
+        issue_batch_chunk.enqueue(item_ids[start : start + size])
 
 
 @dataclass
@@ -154,9 +162,12 @@ def _reserve(item_ids: list[int]) -> list[_Job]:
         jobs = []
         for item in items:
             try:
-                prepared = services.document_prepare(
-                    batch.kind, subjects[item.pk], **_parameters(batch)
-                )
+                # A savepoint: on PostgreSQL, a failed query must not abort the chunk's
+                # transaction, in which the failure itself is written.
+                with transaction.atomic():
+                    prepared = services.document_prepare(
+                        batch.kind, subjects[item.pk], **_parameters(batch)
+                    )
             except ValidationError as error:
                 _record_failure(item.pk, " ".join(error.messages))
             except Exception as error:
@@ -166,11 +177,13 @@ def _reserve(item_ids: list[int]) -> list[_Job]:
                 jobs.append(_Job(item, prepared, item.document))
         # The numbers last, in one go and in the items' order: the year's counter stays
         # locked for the least time, and a class's documents follow each other.
-        new = [job for job in jobs if job.document is None]
-        reserved = services.documents_reserve([job.prepared for job in new], by=batch.created_by)
-        for job, document in zip(new, reserved, strict=True):
-            job.document = job.item.document = document
-        DocumentBatchItem.objects.bulk_update([job.item for job in new], ["document"])
+        if new := [job for job in jobs if job.document is None]:
+            reserved = services.documents_reserve(
+                [job.prepared for job in new], by=batch.created_by
+            )
+            for job, document in zip(new, reserved, strict=True):
+                job.document = job.item.document = document
+            DocumentBatchItem.objects.bulk_update([job.item for job in new], ["document"])
     return jobs
 
 
@@ -226,5 +239,5 @@ def _failure(error: Exception) -> str:
 def _record_failure(item_id: int, reason: str) -> None:
     # Its own small write; an item issued meanwhile by another worker keeps no error.
     DocumentBatchItem.objects.filter(pk=item_id).exclude(
-        document__status__in=[DocumentStatus.VALID]
+        document__status__in=ISSUED_STATUSES
     ).update(error=reason, attempts=F("attempts") + 1)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import segno
 from django.conf import settings
@@ -24,8 +25,8 @@ from django.contrib.staticfiles import finders
 from django.db import models
 from django.template.loader import render_to_string
 from django.urls import reverse
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import DictionaryObject, NameObject
 from weasyprint import HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
@@ -194,27 +195,56 @@ def _page_ranges(bundle: Document, count: int) -> list[range]:
         for anchor in page.anchors
         if anchor.startswith("document-") and anchor.endswith("-start")
     ]
-    if len(starts) != count or starts[:1] != [0]:
-        raise RuntimeError(f"Bundle of {count} documents laid out with {len(starts)} starts")
+    # Each document opens a page of its own (document.css): anything else would cut
+    # one learner's page into another's PDF.
+    if len(starts) != count or starts[:1] != [0] or starts != sorted(set(starts)):
+        raise RuntimeError(f"Bundle of {count} documents laid out with starts {starts[:10]}")
     ends = [*starts[1:], len(bundle.pages)]
     return [range(start, end) for start, end in zip(starts, ends, strict=True)]
 
 
 def _cut(pdf: bytes, ranges: list[range]) -> list[bytes]:
     """One PDF per range of pages, each with the bundle's information dictionary, XMP
-    metadata and output intent: what makes it PDF/A, as WeasyPrint wrote them."""
+    metadata and output intent (what makes it PDF/A, as WeasyPrint wrote them) and a
+    file identifier of its own."""
     reader = PdfReader(io.BytesIO(pdf))
     root = reader.root_object
     pieces = []
     for pages in ranges:
         writer = PdfWriter()
         for number in pages:
-            writer.add_page(reader.pages[number])
+            page = reader.pages[number]
+            _keep_own_images(page)
+            writer.add_page(page)
         for key in ("/Metadata", "/OutputIntents"):
             writer.root_object[NameObject(key)] = root[key].clone(writer)
         if reader.metadata:
             writer.add_metadata(reader.metadata)
+        writer.generate_file_identifiers()
         out = io.BytesIO()
         writer.write(out)
         pieces.append(out.getvalue())
     return pieces
+
+
+_DRAWN = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+Do\b")
+
+
+def _keep_own_images(page: PageObject) -> None:
+    """WeasyPrint gives every page of the bundle one shared set of resources, holding
+    the images of all its pages: each learner's QR code, hence their verification
+    code. A page keeps the images it draws, and none of its neighbours'."""
+    resources = cast(DictionaryObject, page["/Resources"].get_object())
+    images = cast(DictionaryObject, resources.get("/XObject", DictionaryObject()).get_object())
+    contents = page.get_contents()
+    data = contents.get_data() if contents is not None else b""
+    drawn = {b"/" + name for name in _DRAWN.findall(data)}
+    own_images = DictionaryObject()
+    for name in images:
+        if name.encode() in drawn:
+            own_images[NameObject(name)] = images.raw_get(name)
+    own = DictionaryObject()
+    for key in resources:
+        own[NameObject(key)] = resources.raw_get(key)
+    own[NameObject("/XObject")] = own_images
+    page[NameObject("/Resources")] = own

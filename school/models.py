@@ -587,7 +587,7 @@ class IssuedDocumentQuerySet(models.QuerySet["IssuedDocument"]):
 
     def issued(self) -> IssuedDocumentQuerySet:
         """Entries with their PDF: a number still being rendered is not a document yet."""
-        return self.exclude(status=DocumentStatus.PENDING)
+        return self.filter(status__in=ISSUED_STATUSES)
 
     def valid(self) -> IssuedDocumentQuerySet:
         return self.filter(status=DocumentStatus.VALID)
@@ -677,6 +677,10 @@ class IssuedDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} — {self.title}"
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status in ISSUED_STATUSES
 
 
 class BatchStatus(models.TextChoices):
@@ -800,7 +804,7 @@ class DocumentBatchItem(models.Model):
 
     @property
     def is_issued(self) -> bool:
-        return self.document is not None and self.document.status in ISSUED_STATUSES
+        return self.document is not None and self.document.is_issued
 
     @property
     def has_failed(self) -> bool:

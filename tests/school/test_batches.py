@@ -16,6 +16,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client, override_settings
 
 from school import batches, documents
@@ -500,3 +501,71 @@ def test_a_pdf_that_cannot_be_laid_out_fails_alone_and_keeps_its_number(
     assert (failed.error, failed.document.status) == ("", DocumentStatus.VALID)
     assert batch_of(batch).done_count == 3
     assert IssuedDocument.objects.count() == 3
+
+
+def test_resuming_two_unfinished_batches_issues_each_with_its_own_kind(
+    cohort: Cohort, staff: User
+) -> None:
+    other = CohortFactory(name="Bac pro 2026")
+    EnrolmentFactory(cohort=other, learner=LearnerFactory(last_name="Zola"))
+    with lost_queue():
+        completion = batch_create(kind=COMPLETION, cohort=cohort, by=staff)
+        attendance = batch_create(
+            kind="attestation_assiduite",
+            cohort=other,
+            by=staff,
+            start=datetime.date(2026, 2, 1),
+            end=datetime.date(2026, 2, 28),
+        )
+
+    call_command("resume_batches", stdout=io.StringIO())
+
+    assert batch_of(completion).done_count == 3
+    assert batch_of(attendance).done_count == 1
+    assert set(
+        IssuedDocument.objects.filter(batch_item__batch=attendance).values_list("kind", flat=True)
+    ) == {"attestation_assiduite"}
+
+
+def test_a_failed_query_for_one_learner_spares_the_others(
+    cohort: Cohort, staff: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a failed query aborts its transaction: each learner's reading has
+    a savepoint of its own, so the failure is recorded and the others are issued."""
+    kind = documents.get_kind(COMPLETION)
+
+    def build_context(enrolment: Any, **parameters: Any) -> dict[str, Any]:
+        if enrolment.learner.last_name == "Dubois":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT * FROM no_such_table")
+        return kind.build_context(enrolment, **parameters)
+
+    monkeypatch.setitem(
+        documents._kinds, COMPLETION, dataclasses.replace(kind, build_context=build_context)
+    )
+
+    batch = batch_of(batch_create(kind=COMPLETION, cohort=cohort, by=staff))
+
+    assert (batch.done_count, batch.failed_count) == (2, 1)
+    assert "no_such_table" in batch.items.get(learner__last_name="Dubois").error
+
+
+def test_a_label_the_register_refuses_fails_alone_before_any_number(
+    cohort: Cohort, staff: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kind = documents.get_kind(COMPLETION)
+
+    def describe(enrolment: Any, **parameters: Any) -> documents.Subject:
+        label = "x" * 300 if enrolment.learner.last_name == "Dubois" else "Attestation"
+        return documents.Subject(enrolment.learner, label)
+
+    monkeypatch.setitem(documents._kinds, COMPLETION, dataclasses.replace(kind, describe=describe))
+
+    batch = batch_of(batch_create(kind=COMPLETION, cohort=cohort, by=staff))
+
+    assert (batch.done_count, batch.failed_count) == (2, 1)
+    assert batch.items.get(learner__last_name="Dubois").document is None
+    assert list(IssuedDocument.objects.values_list("sequence", flat=True).order_by("sequence")) == [
+        1,
+        2,
+    ]

@@ -78,10 +78,35 @@ def test_a_cut_document_keeps_the_pdf_a_identification_and_its_own_fingerprint(
 
     for one in (first, second, alone):
         reader = PdfReader(io.BytesIO(one.pdf))
-        root = reader.trailer["/Root"]
+        root = reader.root_object
         xmp = root["/Metadata"].get_object().get_data()
-        assert b"pdfaid:part" in xmp and b"3" in xmp
+        assert b'pdfaid:part="3"' in xmp and b'pdfaid:conformance="B"' in xmp
         assert root["/OutputIntents"]
+        assert len(reader.trailer["/ID"]) == 2
         assert reader.metadata is not None and reader.metadata.title == "Relevé de test"
     assert first.sha256 != second.sha256
     assert len({first.pdf, second.pdf, alone.pdf}) == 3
+
+
+def images_of(pdf: bytes) -> list[bytes]:
+    """The image streams a PDF holds, drawn or not."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return [
+        image.get_object().get_data()
+        for page in reader.pages
+        for image in page["/Resources"].get_object().get("/XObject", {}).values()
+    ]
+
+
+def test_a_cut_document_holds_its_own_qr_code_and_none_of_its_neighbours(
+    kind: DocumentKind,
+) -> None:
+    """Each QR code carries a verification code: one learner's PDF must not carry the
+    codes of the classmates laid out in the same bundle."""
+    cut = documents.render_many(kind, [draft(1, 3), draft(2, 150), draft(3, 3)])
+    [alone] = documents.render_many(kind, [draft(2, 3)])
+
+    assert [len(set(images_of(one.pdf))) for one in cut] == [1, 1, 1]
+    assert len({images_of(one.pdf)[0] for one in cut}) == 3
+    # The same code as when the document is rendered alone.
+    assert images_of(cut[1].pdf)[0] == images_of(alone.pdf)[0]

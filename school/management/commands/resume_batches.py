@@ -1,9 +1,10 @@
 """Enqueue again the items of unfinished document batches.
 
-A worker killed mid-batch rolls back the item it was issuing, and the queue may have
-lost that task: run this before starting the workers
-(``python manage.py resume_batches && python manage.py db_worker``). Running it twice,
-or while workers run, is harmless: an item already issued is skipped.
+A worker killed mid-task leaves numbers reserved in the register without their PDF,
+and the queue may have lost the task: run this once when (re)starting the workers
+(``python manage.py resume_batches``, then the ``db_worker`` processes). The items are
+completed under the numbers they hold. Running it twice, or while workers run, issues
+nothing twice; it may only make a worker render again a task another one has in hand.
 """
 
 from __future__ import annotations
