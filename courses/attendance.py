@@ -8,11 +8,12 @@ and any report call ``hours_attended``.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -242,6 +243,77 @@ def _hours(duration: datetime.timedelta | None) -> Decimal:
     return (seconds / 3600).quantize(Decimal("0.01"))
 
 
+# What each figure of Hours adds up: the durations of the sessions, by the learner's
+# line in the émargement. Totals are summed as durations and rounded once, at the end.
+_FIGURES: dict[str, Q] = {
+    "scheduled": Q(),
+    "attended": Q(line__status__in=ATTENDED),
+    "justified_absence": Q(line__status=AttendanceStatus.EXCUSED),
+    "unjustified_absence": Q(line__status=AttendanceStatus.ABSENT),
+}
+_Durations = Mapping[str, datetime.timedelta | None]
+
+
+def _to_hours(durations: _Durations) -> Hours:
+    return Hours(**{figure: _hours(durations[figure]) for figure in _FIGURES})
+
+
+def _durations_by_course(
+    *, learner: Learner, start: datetime.date | None, end: datetime.date | None
+) -> dict[int, _Durations]:
+    """The query behind every count of hours: a learner's non-cancelled sessions
+    (``Session.objects.attended_by``) starting between ``start`` and ``end`` (local
+    days, both included), their durations summed by course and by the learner's line."""
+    sessions = Session.objects.filter(
+        pk__in=Session.objects.attended_by(learner).values("pk")
+    ).exclude(status=SessionStatus.CANCELLED)
+    if start is not None:
+        sessions = sessions.filter(start__gte=local_midnight(start))
+    if end is not None:
+        sessions = sessions.filter(start__lt=local_midnight(end + datetime.timedelta(days=1)))
+    duration = ExpressionWrapper(F("end") - F("start"), output_field=DurationField())
+    rows = (
+        sessions.annotate(
+            line=FilteredRelation("attendances", condition=Q(attendances__learner=learner))
+        )
+        .values("course_id")
+        .annotate(**{figure: Sum(duration, filter=only) for figure, only in _FIGURES.items()})
+        .order_by()
+    )
+    # (The figures are annotations spread from _FIGURES: the stubs cannot name them.)
+    return {
+        row["course_id"]: {figure: cast(Any, row)[figure] for figure in _FIGURES} for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class HoursReport:
+    total: Hours
+    by_course: dict[int, Hours]  # course id → hours, for the courses with a session
+
+
+def hours_report(
+    *, learner: Learner, start: datetime.date | None = None, end: datetime.date | None = None
+) -> HoursReport:
+    """A learner's hours from the émargement, in all and course by course, in one query.
+
+    For an attestation, pass the enrolment's dates: a cohort's sessions after a learner
+    left it are not theirs.
+    """
+    by_course = _durations_by_course(learner=learner, start=start, end=end)
+    total = {
+        figure: sum(
+            (durations[figure] or datetime.timedelta() for durations in by_course.values()),
+            datetime.timedelta(),
+        )
+        for figure in _FIGURES
+    }
+    return HoursReport(
+        total=_to_hours(total),
+        by_course={course: _to_hours(durations) for course, durations in by_course.items()},
+    )
+
+
 def hours_attended(
     *,
     learner: Learner,
@@ -249,37 +321,12 @@ def hours_attended(
     start: datetime.date | None = None,
     end: datetime.date | None = None,
 ) -> Hours:
-    """A learner's hours from the émargement, in one query.
-
-    Scheduled hours are the non-cancelled sessions the learner takes part in
-    (``Session.objects.attended_by``), starting between ``start`` and ``end``
-    (local days, both included). For an attestation, pass the enrolment's dates:
-    a cohort's sessions after a learner left it are not theirs.
-    """
-    sessions = Session.objects.filter(
-        pk__in=Session.objects.attended_by(learner).values("pk")
-    ).exclude(status=SessionStatus.CANCELLED)
-    if course is not None:
-        sessions = sessions.filter(course=course)
-    if start is not None:
-        sessions = sessions.filter(start__gte=local_midnight(start))
-    if end is not None:
-        sessions = sessions.filter(start__lt=local_midnight(end + datetime.timedelta(days=1)))
-    duration = ExpressionWrapper(F("end") - F("start"), output_field=DurationField())
-    totals = sessions.annotate(
-        line=FilteredRelation("attendances", condition=Q(attendances__learner=learner))
-    ).aggregate(
-        scheduled=Sum(duration),
-        attended=Sum(duration, filter=Q(line__status__in=ATTENDED)),
-        justified=Sum(duration, filter=Q(line__status=AttendanceStatus.EXCUSED)),
-        unjustified=Sum(duration, filter=Q(line__status=AttendanceStatus.ABSENT)),
-    )
-    return Hours(
-        scheduled=_hours(totals["scheduled"]),
-        attended=_hours(totals["attended"]),
-        justified_absence=_hours(totals["justified"]),
-        unjustified_absence=_hours(totals["unjustified"]),
-    )
+    """A learner's hours from the émargement, in one query (see ``hours_report``):
+    scheduled, attended (present or late), absences justified and unjustified."""
+    report = hours_report(learner=learner, start=start, end=end)
+    if course is None:
+        return report.total
+    return report.by_course.get(course.pk, _to_hours(dict.fromkeys(_FIGURES)))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ the attestation d'assiduité and the feuille d'émargement.
 Each kind is a template under ``templates/documents/`` and one function that builds
 its context; ``register_kinds`` hands them to the school's document engine from
 ``CoursesConfig.ready`` (the engine lives below this app and never imports it).
-Every figure comes from the émargement through ``hours_attended``: none is typed.
+Every figure comes from the émargement through ``hours_report``: none is typed.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from school.documents import DocumentKind, Subject, register_kind
 from school.models import Cohort, Enrolment, IssuedDocument, Learner
 
-from .attendance import ATTENDED, Hours, hours_attended, local_midnight
+from .attendance import Hours, hours_report, local_midnight
 from .models import Attendance, Competency, Course, CourseKind, Session, SessionQuerySet
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -63,14 +63,12 @@ def completion_context(enrolment: Enrolment) -> dict[str, Any]:
     learner, cohort = enrolment.learner, enrolment.cohort
     # A learner still in training is attested up to the cohort's planned end.
     first, last = enrolment.start_date, enrolment.end_date or cohort.end_date
-    sessions = _starting_between(Session.objects.attended_by(learner).active(), first, last)
+    report = hours_report(learner=learner, start=first, end=last)
     # A module is followed once the learner was there (present or late) at one of its
     # sessions: a module missed entirely says nothing about its competencies.
     followed = list(
         Course.objects.filter(
-            pk__in=sessions.filter(
-                attendances__learner=learner, attendances__status__in=ATTENDED
-            ).values("course_id")
+            pk__in=[course for course, hours in report.by_course.items() if hours.attended]
         ).order_by("code", "title")
     )
     kinds = {course.kind for course in followed}
@@ -80,7 +78,7 @@ def completion_context(enrolment: Enrolment) -> dict[str, Any]:
         "programme": cohort.programme,
         "first_day": first,
         "last_day": last,
-        "hours": hours_attended(learner=learner, start=first, end=last),
+        "hours": report.total,
         "courses": followed,
         "course_kinds": [label for value, label in CourseKind.choices if value in kinds],
         "competencies": list(
@@ -119,8 +117,8 @@ def attendance_context(
 ) -> dict[str, Any]:
     if end < start:
         raise ValidationError(_("La fin de la période précède son début."))
-    sessions = _starting_between(Session.objects.attended_by(learner).active(), start, end)
-    courses = Course.objects.filter(pk__in=sessions.values("course_id")).order_by("code", "title")
+    report = hours_report(learner=learner, start=start, end=end)
+    courses = Course.objects.filter(pk__in=list(report.by_course)).order_by("code", "title")
     enrolments = (
         learner.enrolments.filter(start_date__lte=end)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
@@ -132,13 +130,8 @@ def attendance_context(
         "enrolments": list(enrolments),
         "first_day": start,
         "last_day": end,
-        "hours": hours_attended(learner=learner, start=start, end=end),
-        "by_course": [
-            CourseHours(
-                course, hours_attended(learner=learner, course=course, start=start, end=end)
-            )
-            for course in courses
-        ],
+        "hours": report.total,
+        "by_course": [CourseHours(course, report.by_course[course.pk]) for course in courses],
         "place": _place(),
     }
 
