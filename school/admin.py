@@ -372,7 +372,8 @@ class RevokeActionForm(ActionForm):
 @admin.register(IssuedDocument)
 class IssuedDocumentAdmin(SimpleHistoryAdmin):
     """The register, read-only: entries come from issuing and change only by
-    reissuing (a new number) or by the « Révoquer » action, with its reason."""
+    reissuing (a new number) or by the « Révoquer » action, with its reason (which
+    cancels a number still being rendered)."""
 
     list_display = ["number", "title", "learner", "issued_at", "status", "pdf_link"]
     list_filter = ["kind", "status", "year"]
@@ -423,7 +424,12 @@ class IssuedDocumentAdmin(SimpleHistoryAdmin):
         url = documents.verification_url(document.verification_code)
         return format_html('<a href="{}" rel="noreferrer">{}</a>', url, url)
 
-    @admin.action(description=_("Révoquer les documents choisis (motif ci-contre)"))
+    @admin.action(
+        description=_(
+            "Révoquer les documents choisis, ou annuler les numéros en cours d'émission "
+            "(motif ci-contre)"
+        )
+    )
     def revoke(self, request: HttpRequest, queryset: QuerySet[IssuedDocument]) -> None:
         reason = request.POST.get("reason", "")
         revoked = 0

@@ -556,6 +556,8 @@ class DocumentStatus(models.TextChoices):
     VALID = "valid", _("Valide")
     SUPERSEDED = "superseded", _("Remplacé")
     REVOKED = "revoked", _("Révoqué")
+    # A reserved number cancelled before its PDF was stored: kept, with its reason.
+    VOID = "void", _("Annulé avant émission")
 
 
 # Issued, whatever became of it since: its PDF exists.
@@ -664,12 +666,14 @@ class IssuedDocument(models.Model):
                 fields=["year", "sequence"], name="document_number_once_a_year"
             ),
             models.CheckConstraint(
-                condition=Q(status=DocumentStatus.PENDING) | (~Q(sha256="") & ~Q(file="")),
+                condition=Q(status__in=[DocumentStatus.PENDING, DocumentStatus.VOID])
+                | (~Q(sha256="") & ~Q(file="")),
                 name="document_issued_has_its_pdf",
                 violation_error_message=_("Un document émis a son PDF et son empreinte."),
             ),
             models.CheckConstraint(
-                condition=~Q(status=DocumentStatus.REVOKED) | ~Q(revocation_reason=""),
+                condition=~Q(status__in=[DocumentStatus.REVOKED, DocumentStatus.VOID])
+                | ~Q(revocation_reason=""),
                 name="document_revocation_has_reason",
                 violation_error_message=_("Une révocation demande un motif."),
             ),
@@ -701,7 +705,7 @@ class DocumentBatchQuerySet(models.QuerySet["DocumentBatch"]):
                 filter=~Q(items__error="")
                 & (
                     Q(items__document__isnull=True)
-                    | Q(items__document__status=DocumentStatus.PENDING)
+                    | Q(items__document__status__in=[DocumentStatus.PENDING, DocumentStatus.VOID])
                 ),
             ),
         )

@@ -20,6 +20,7 @@ from . import documents
 from .db import save_checked
 from .models import (
     Cohort,
+    DocumentBatchItem,
     DocumentCounter,
     DocumentStatus,
     Enrolment,
@@ -258,14 +259,24 @@ def document_reissue(
 def document_revoke(
     *, document: IssuedDocument, reason: str, by: User | None = None
 ) -> IssuedDocument:
+    """Revoke an issued document; a number still being rendered is cancelled instead
+    (« annulé avant émission »): its PDF will never be stored, and the register keeps
+    the number with its reason, so the year's numbers still run without a gap."""
     document = IssuedDocument.objects.select_for_update().get(pk=document.pk)
     if not reason.strip():
         raise ValidationError({"revocation_reason": _("Indiquez le motif de la révocation.")})
     if document.status == DocumentStatus.REVOKED:
         raise ValidationError(_("Ce document est déjà révoqué."))
+    if document.status == DocumentStatus.VOID:
+        raise ValidationError(_("Ce numéro est déjà annulé."))
     if document.status == DocumentStatus.PENDING:
-        raise ValidationError(_("Ce document est encore en cours d'émission."))
-    document.status = DocumentStatus.REVOKED
+        document.status = DocumentStatus.VOID
+        # The batch that reserved it counts its learner as failed, with the reason.
+        DocumentBatchItem.objects.filter(document=document).update(
+            error=_("Numéro annulé avant émission : %(reason)s") % {"reason": reason.strip()}
+        )
+    else:
+        document.status = DocumentStatus.REVOKED
     document.revocation_reason = reason.strip()
     document.revoked_at = timezone.now()
     document.revoked_by = by

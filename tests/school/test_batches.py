@@ -31,6 +31,7 @@ from school.models import (
     Learner,
     User,
 )
+from school.services import document_revoke
 from tests.conftest import World
 from tests.factories import CohortFactory, EnrolmentFactory, LearnerFactory, UserFactory
 from tests.school.test_documents_register import PARIS
@@ -569,3 +570,37 @@ def test_a_label_the_register_refuses_fails_alone_before_any_number(
         1,
         2,
     ]
+
+
+def test_a_reserved_number_can_be_cancelled_and_stays_in_the_register_with_its_reason(
+    cohort: Cohort, staff: User
+) -> None:
+    with lost_queue():
+        batch = batch_create(kind=COMPLETION, cohort=cohort, by=staff)
+    batches._reserve(list(batch.items.values_list("pk", flat=True)))
+    reserved = IssuedDocument.objects.get(learner__last_name="Dubois")
+
+    document_revoke(document=reserved, reason="Parti avant la fin de la formation", by=staff)
+    call_command("resume_batches", stdout=io.StringIO())
+
+    register = IssuedDocument.objects.order_by("sequence")
+    assert [(doc.sequence, doc.status) for doc in register] == [
+        (1, DocumentStatus.VALID),
+        (2, DocumentStatus.VOID),
+        (3, DocumentStatus.VALID),
+    ]
+    reserved.refresh_from_db()
+    assert (reserved.revocation_reason, reserved.revoked_by, reserved.file.name) == (
+        "Parti avant la fin de la formation",
+        staff,
+        "",
+    )
+    settled = batch_of(batch)
+    assert (settled.status, settled.done_count, settled.failed_count) == (BatchStatus.DONE, 2, 1)
+    assert (
+        batch.items.get(learner__last_name="Dubois").error
+        == "Numéro annulé avant émission : Parti avant la fin de la formation"
+    )
+    assert Client().get(f"/verify/{reserved.verification_code}/").status_code == 404
+    with pytest.raises(ValidationError, match="déjà annulé"):
+        document_revoke(document=reserved, reason="Encore")
