@@ -110,3 +110,17 @@ def test_a_cut_document_holds_its_own_qr_code_and_none_of_its_neighbours(
     assert len({images_of(one.pdf)[0] for one in cut}) == 3
     # The same code as when the document is rendered alone.
     assert images_of(cut[1].pdf)[0] == images_of(alone.pdf)[0]
+
+
+def test_the_verification_address_is_printed_in_one_piece_whatever_its_hyphens(
+    kind: DocumentKind, settings: Any
+) -> None:
+    """A code may hold hyphens, where a line could break: the address must still read
+    (and be copied) whole, even on a long domain."""
+    settings.SITE_URL = "https://metaltech.ecole-de-production-de-nogent.fr"
+    code = "a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-"
+    one = Draft({"lines": ["Ligne"]}, "MT-2026-000001", draft(1, 1).issued_at, code)
+
+    [rendered] = documents.render_many(kind, [one])
+
+    assert documents.verification_url(code) in " ".join(pages_of(rendered.pdf))
