@@ -562,6 +562,8 @@ class DocumentStatus(models.TextChoices):
 
 # Issued, whatever became of it since: its PDF exists.
 ISSUED_STATUSES = [DocumentStatus.VALID, DocumentStatus.SUPERSEDED, DocumentStatus.REVOKED]
+# A number without its PDF: still being rendered, or cancelled before it was.
+UNISSUED_STATUSES = [status for status in DocumentStatus if status not in ISSUED_STATUSES]
 
 
 class DocumentCounter(models.Model):
@@ -666,8 +668,7 @@ class IssuedDocument(models.Model):
                 fields=["year", "sequence"], name="document_number_once_a_year"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=[DocumentStatus.PENDING, DocumentStatus.VOID])
-                | (~Q(sha256="") & ~Q(file="")),
+                condition=Q(status__in=UNISSUED_STATUSES) | (~Q(sha256="") & ~Q(file="")),
                 name="document_issued_has_its_pdf",
                 violation_error_message=_("Un document émis a son PDF et son empreinte."),
             ),
@@ -705,7 +706,7 @@ class DocumentBatchQuerySet(models.QuerySet["DocumentBatch"]):
                 filter=~Q(items__error="")
                 & (
                     Q(items__document__isnull=True)
-                    | Q(items__document__status__in=[DocumentStatus.PENDING, DocumentStatus.VOID])
+                    | Q(items__document__status__in=UNISSUED_STATUSES)
                 ),
             ),
         )
