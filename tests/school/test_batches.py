@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from school import batches, documents
 from school.batches import batch_create, issue_batch_chunk
@@ -604,3 +605,24 @@ def test_a_reserved_number_can_be_cancelled_and_stays_in_the_register_with_its_r
     assert Client().get(f"/verify/{reserved.verification_code}/").status_code == 404
     with pytest.raises(ValidationError, match="déjà annulé"):
         document_revoke(document=reserved, reason="Encore")
+
+
+def test_the_progress_page_costs_the_same_for_one_learner_and_for_many(
+    cohort: Cohort, staff: User
+) -> None:
+    alone = CohortFactory(programme=cohort.programme)
+    EnrolmentFactory(cohort=alone)
+    small = batch_create(kind=COMPLETION, cohort=alone, by=staff)
+    for _ in range(5):
+        EnrolmentFactory(cohort=cohort)
+    large = batch_create(kind=COMPLETION, cohort=cohort, by=staff)
+    client = client_for(staff)
+
+    counts = []
+    for batch in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/documents/lots/{batch.pk}/").status_code == 200
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+    assert batch_of(large).item_count == 8
