@@ -7,3 +7,24 @@ from django.utils.translation import gettext_lazy as _
 class InternshipsConfig(AppConfig):
     name = "internships"
     verbose_name = _("Stages et PFMP")
+
+    def ready(self) -> None:
+        from courses.scheduling import register_conflict_source
+        from school.api import router
+        from school.demo import register_seeder
+        from school.models import document_scopes
+        from school.portal import register_section
+
+        from .api import register_endpoints
+        from .demo import seed_internships
+        from .documents import register_kinds
+        from .models import partner_documents
+        from .scheduling import placement_conflicts
+        from .views import home_section
+
+        register_conflict_source(placement_conflicts)
+        register_endpoints(router)
+        register_section(home_section)
+        register_seeder(seed_internships)
+        register_kinds()
+        document_scopes.register(partner_documents)

@@ -54,6 +54,9 @@ class DocumentKind:
     # What the subject is (Enrolment, Learner, Cohort, a placement…): the API finds it
     # by id among those the user may see (its QuerySet's visible_to).
     subject_model: type[models.Model]
+    # A kind another workflow issues (the convention, when a version of it is frozen for
+    # signature) is not issued nor reissued on request from the register.
+    on_request: bool = True
 
 
 _kinds: dict[str, DocumentKind] = {}

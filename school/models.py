@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from django.contrib.auth.models import (
@@ -21,6 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from .registry import Registry
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
@@ -581,13 +584,22 @@ class DocumentCounter(models.Model):
         return f"{self.year} : {self.last}"
 
 
+# What the apps built on the school add to who sees a document (internships: a partner
+# sees the conventions of the placements their company hosts): each returns a Q.
+DocumentScope = Callable[[AnyUser], Q]
+document_scopes: Registry[DocumentScope] = Registry()
+
+
 class IssuedDocumentQuerySet(models.QuerySet["IssuedDocument"]):
     def visible_to(self, user: AnyUser) -> IssuedDocumentQuerySet:
         if role_of(user) == Role.STAFF:
             return self.issued()
         # A learner's documents are theirs and their guardians'; a trainer's scope is
-        # the learners they teach. Partners come with the placements they host.
-        return self.issued().filter(learner__in=Learner.objects.visible_to(user))
+        # the learners they teach.
+        seen = Q(learner__in=Learner.objects.visible_to(user))
+        for scope in document_scopes:
+            seen |= scope(user)
+        return self.issued().filter(seen)
 
     def issued(self) -> IssuedDocumentQuerySet:
         """Entries with their PDF: a number still being rendered is not a document yet."""

@@ -305,8 +305,8 @@ PARAMETERS = ("start", "end", "week")
 
 
 def issuable_kinds() -> list[str]:
-    """The kinds registered with the engine (each says what its subject is)."""
-    return sorted(kind.code for kind in documents.kinds())
+    """The kinds staff issue from the register (each says what its subject is)."""
+    return sorted(kind.code for kind in documents.kinds() if kind.on_request)
 
 
 def _check_parameters(kind: str, attrs: dict[str, Any]) -> None:

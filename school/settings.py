@@ -173,6 +173,9 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_tasks_backend]}}
 # large enough to spread WeasyPrint's fixed costs, small enough that every worker gets
 # a share of a class and a killed worker leaves little to redo.
 DOCUMENT_BATCH_SIZE = env.int("DOCUMENT_BATCH_SIZE", default=20)
+# How long an e-mailed signing link stays valid, and the largest scanned signed copy.
+SIGNING_LINK_DAYS = env.int("SIGNING_LINK_DAYS", default=30)
+SCAN_MAX_BYTES = env.int("SCAN_MAX_BYTES", default=10 * 1024 * 1024)
 
 # Outside development, mail must go somewhere on purpose: no silent console default.
 if not DEBUG and not env.str("EMAIL_URL", default=""):

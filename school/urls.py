@@ -37,6 +37,7 @@ urlpatterns = [
     path("documents/lots/<int:pk>/zip/", views.batch_zip, name="batch-zip"),
     path("", include("companies.urls")),
     path("", include("courses.urls")),
+    path("", include("internships.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # A namespace of its own: the router's "cohort-detail" must not shadow the page's.

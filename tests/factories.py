@@ -235,3 +235,78 @@ class SafetyTrainingFactory(DjangoModelFactory):
     learner = factory.SubFactory(LearnerFactory)
     machine_kind = "cnc_lathe"
     trained_on = datetime.date(2026, 9, 15)
+
+
+# ---------------------------------------------------------------------------------------
+# internships: offers, applications, placements with a weekly schedule.
+# ---------------------------------------------------------------------------------------
+
+
+class OfferFactory(DjangoModelFactory):
+    """A published offer for the spring 2027 PFMP: 8 to 26 March, 3 weeks."""
+
+    class Meta:
+        model = "internships.PlacementOffer"
+
+    company = factory.SubFactory(CompanyFactory)
+    title = factory.Sequence(lambda n: f"Opérateur régleur sur tour CN {n}")
+    activities = "Préparer le poste, usiner des séries, contrôler les pièces."
+    address = "ZI des Forges"
+    postal_code = "52800"
+    city = "Nogent"
+    start_date = datetime.date(2027, 3, 8)
+    end_date = datetime.date(2027, 3, 26)
+    places = 1
+    status = "published"
+
+
+class ApplicationFactory(DjangoModelFactory):
+    class Meta:
+        model = "internships.Application"
+
+    offer = factory.SubFactory(OfferFactory)
+    learner = factory.SubFactory(LearnerFactory)
+    message = "Je suis motivé par l'usinage CN."
+
+
+class PlacementFactory(DjangoModelFactory):
+    """A draft placement, 8 to 26 March 2027, Monday to Friday 8 h–12 h and 13 h–16 h
+    (35 h a week), with a tutor, an authorised signatory and a referent."""
+
+    class Meta:
+        model = "internships.Placement"
+        skip_postgeneration_save = True
+
+    learner = factory.SubFactory(LearnerFactory)
+    company = factory.SubFactory(CompanyFactory)
+    tutor = factory.SubFactory(ContactFactory, company=factory.SelfAttribute("..company"))
+    signatory = factory.SubFactory(
+        ContactFactory,
+        company=factory.SelfAttribute("..company"),
+        is_tutor=False,
+        is_signatory=True,
+        job_title="Gérant",
+    )
+    referent = factory.SubFactory(UserFactory, role=Role.TRAINER)
+    start_date = datetime.date(2027, 3, 8)
+    end_date = datetime.date(2027, 3, 26)
+    activities = "Usinage de séries sur tour CN, autocontrôle."
+
+    @factory.post_generation
+    def slots(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if not create:
+            return
+        from internships.models import ScheduleSlot
+
+        spans = extracted if extracted is not None else WEEKDAYS_35_HOURS
+        ScheduleSlot.objects.bulk_create(
+            ScheduleSlot(placement=self, weekday=day, start_time=start, end_time=end)
+            for day, start, end in spans  # type: ignore[attr-defined]
+        )
+
+
+WEEKDAYS_35_HOURS = [
+    (day, datetime.time(hour_from), datetime.time(hour_to))
+    for day in range(5)
+    for hour_from, hour_to in ((8, 12), (13, 16))
+]

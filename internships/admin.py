@@ -1,0 +1,190 @@
+"""Back office of placements.
+
+Offers and visits are edited here. A placement's dates, schedule and people, its
+versions and signatures change only through the services (the pages and the API),
+which check the working-time rules, the overlaps and void signatures: here they are
+shown, and the admin actions call the same services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .models import (
+    AgreementVersion,
+    Application,
+    Placement,
+    PlacementOffer,
+    ScheduleSlot,
+    Signature,
+    Visit,
+)
+
+
+@admin.register(PlacementOffer)
+class PlacementOfferAdmin(admin.ModelAdmin):
+    list_display = ["title", "company", "start_date", "end_date", "places", "status"]
+    list_filter = ["status", "company__sector", "city"]
+    search_fields = ["title", "company__legal_name", "city"]
+    list_select_related = ["company"]
+    autocomplete_fields = ["company"]
+    filter_horizontal = ["competencies"]
+    readonly_fields = ["status", "published_at", "created_by", "created_at"]
+    actions = ["publish"]
+
+    @admin.action(description=_("Publier les offres sélectionnées"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[PlacementOffer]) -> None:
+        _run(request, queryset, services.offer_publish)
+
+
+@admin.register(Application)
+class ApplicationAdmin(SimpleHistoryAdmin):
+    list_display = ["learner", "offer", "status", "created_at", "decided_at"]
+    list_filter = ["status", "offer__company"]
+    search_fields = ["learner__last_name", "learner__first_name", "offer__title"]
+    list_select_related = ["learner", "offer__company"]
+    readonly_fields = [
+        "offer",
+        "learner",
+        "message",
+        "status",
+        "rejection_reason",
+        "created_at",
+        "decided_by",
+        "decided_at",
+    ]
+    actions = ["accept"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(
+        description=_("Accepter les candidatures sélectionnées (dans la limite des places)")
+    )
+    def accept(self, request: HttpRequest, queryset: QuerySet[Application]) -> None:
+        _run(
+            request,
+            queryset,
+            lambda application: services.application_accept(application, by=request.user),
+        )
+
+
+class ScheduleSlotInline(admin.TabularInline):
+    model = ScheduleSlot
+    extra = 0
+    can_delete = False
+    readonly_fields = ["weekday", "start_time", "end_time"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class VersionInline(admin.TabularInline):
+    model = AgreementVersion
+    extra = 0
+    can_delete = False
+    fields = ["number", "is_amendment", "status", "document", "created_at", "signed_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class VisitInline(admin.TabularInline):
+    model = Visit
+    extra = 0
+    fields = ["kind", "date", "notes", "by"]
+    autocomplete_fields = ["by"]
+
+
+@admin.register(Placement)
+class PlacementAdmin(SimpleHistoryAdmin):
+    list_display = ["learner", "company", "start_date", "end_date", "status", "referent"]
+    list_filter = ["status", "company__sector"]
+    search_fields = ["learner__last_name", "learner__first_name", "company__legal_name"]
+    list_select_related = ["learner", "company", "referent"]
+    date_hierarchy = "start_date"
+    inlines = [ScheduleSlotInline, VersionInline, VisitInline]
+    actions = ["freeze"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in Placement._meta.fields] + ["competencies"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A placement comes from an accepted application, or from the placement page.
+        return False
+
+    @admin.action(description=_("Rendre prêtes à signer (figer une version)"))
+    def freeze(self, request: HttpRequest, queryset: QuerySet[Placement]) -> None:
+        _run(
+            request,
+            queryset,
+            lambda placement: services.placement_freeze(placement, by=request.user),
+        )
+
+
+class SignatureInline(admin.TabularInline):
+    model = Signature
+    extra = 0
+    can_delete = False
+    fields = [
+        "order",
+        "role",
+        "name",
+        "email",
+        "method",
+        "signed_at",
+        "ip_address",
+        "pdf_sha256",
+        "scan",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AgreementVersion)
+class AgreementVersionAdmin(SimpleHistoryAdmin):
+    list_display = ["placement", "number", "is_amendment", "status", "created_at", "signed_at"]
+    list_filter = ["status", "is_amendment"]
+    search_fields = ["placement__learner__last_name", "placement__company__legal_name"]
+    list_select_related = ["placement__learner", "placement__company"]
+    inlines = [SignatureInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in AgreementVersion._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Visit)
+class VisitAdmin(admin.ModelAdmin):
+    list_display = ["placement", "kind", "date", "by"]
+    list_filter = ["kind"]
+    list_select_related = ["placement__learner", "placement__company", "by"]
+    autocomplete_fields = ["by"]
+    raw_id_fields = ["placement"]
+
+
+def _run(request: HttpRequest, queryset: QuerySet[Any], service: Any) -> None:
+    done = 0
+    for obj in queryset:
+        try:
+            service(obj)
+        except ValidationError as error:
+            messages.error(request, f"{obj} : {' '.join(error.messages)}")
+        else:
+            done += 1
+    if done:
+        messages.success(request, _("%(count)s élément(s) traité(s).") % {"count": done})

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from companies.models import Company, Contact
+from school.models import Role, User
+
+from .models import Placement, PlacementOffer, ScheduleSlot
+
+
+class OfferForm(forms.ModelForm):
+    class Meta:
+        model = PlacementOffer
+        fields = [
+            "company",
+            "title",
+            "activities",
+            "competencies",
+            "address",
+            "postal_code",
+            "city",
+            "start_date",
+            "end_date",
+            "places",
+        ]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "competencies": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        company = self.fields["company"]
+        assert isinstance(company, forms.ModelChoiceField)  # noqa: S101
+        company.queryset = Company.objects.visible_to(user)
+
+
+class PlacementForm(forms.ModelForm):
+    class Meta:
+        model = Placement
+        fields = [
+            "tutor",
+            "signatory",
+            "referent",
+            "start_date",
+            "end_date",
+            "address",
+            "activities",
+            "competencies",
+            "supervision",
+            "meals",
+            "transport",
+            "lodging",
+            "gratification_hourly",
+        ]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "competencies": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        contacts = Contact.objects.filter(company=self.instance.company_id)
+        for name, queryset in [
+            ("tutor", contacts.tutors()),
+            ("signatory", contacts.signatories()),
+            ("referent", User.objects.filter(role=Role.TRAINER, is_active=True)),
+        ]:
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
+            field.queryset = queryset
+
+
+class SlotForm(forms.ModelForm):
+    class Meta:
+        model = ScheduleSlot
+        fields = ["weekday", "start_time", "end_time"]
+        widgets = {
+            "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "end_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+
+SlotFormSet = forms.formset_factory(SlotForm, extra=2, can_delete=True, max_num=21)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Motif"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ApplyForm(forms.Form):
+    message = forms.CharField(
+        label=_("Votre message à l'entreprise"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ScanForm(forms.Form):
+    signature = forms.IntegerField(widget=forms.HiddenInput)
+    scan = forms.FileField(label=_("Copie signée numérisée (PDF, PNG ou JPEG)"))

@@ -1,0 +1,516 @@
+"""Pages of the placement path for each role: offers (browse, publish, apply),
+applications (decide, withdraw), placements (agreement, signatures), and the public
+page an e-mailed signing link opens. Every write goes through ``services``."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from companies.models import Sector
+from courses.models import Competency
+from school.http import AuthenticatedRequest, client_ip
+from school.models import Learner, Role, role_of
+from school.portal import Section
+
+from . import services
+from .forms import ApplyForm, OfferForm, PlacementForm, ReasonForm, ScanForm, SlotFormSet
+from .models import (
+    AgreementVersion,
+    Application,
+    ApplicationStatus,
+    OfferStatus,
+    Placement,
+    PlacementOffer,
+    PlacementStatus,
+    Signature,
+    VersionStatus,
+)
+
+PAGE_SIZE = 20
+DECIDERS = (Role.STAFF, Role.PARTNER)
+
+
+def _attempt(request: HttpRequest, action: Callable[[], Any], done: str) -> bool:
+    """Run a service; its refusal becomes a message on the page, in its own words."""
+    try:
+        action()
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return False
+    messages.success(request, done)
+    return True
+
+
+def _day(value: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def home_section(request: AuthenticatedRequest) -> Section | None:
+    """On the home page: what waits for this user in the placement path."""
+    user = request.user
+    pending = pending_signatures(user)
+    if role_of(user) == Role.PARTNER:
+        offers = PlacementOffer.objects.visible_to(user).exclude(status=OfferStatus.CLOSED)
+        applications = Application.objects.visible_to(user).filter(
+            status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW]
+        )
+        return Section(
+            "internships/home_section.html",
+            {
+                "offers": offers.select_related("company")[:10],
+                "applications": applications.select_related("offer", "learner")[:10],
+                "signatures": pending,
+            },
+        )
+    if role_of(user) in (Role.LEARNER, Role.GUARDIAN):
+        return Section(
+            "internships/home_section.html",
+            {
+                "applications": Application.objects.visible_to(user).select_related(
+                    "offer__company", "learner"
+                )[:10],
+                "placements": Placement.objects.visible_to(user)
+                .current()
+                .select_related("company", "learner")[:5],
+                "signatures": pending,
+            },
+        )
+    if role_of(user) == Role.STAFF:
+        return Section("internships/home_section.html", {"signatures": pending})
+    return None
+
+
+def pending_signatures(user: Any) -> list[Signature]:
+    return list(
+        Signature.objects.pending()
+        .signable_by(user)
+        .filter(version__placement__in=Placement.objects.visible_to(user))
+        .select_related("version__placement__learner", "version__placement__company")
+        .order_by("version__created_at")[:20]
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Offers
+# ---------------------------------------------------------------------------------------
+
+
+@login_required
+def offer_list(request: AuthenticatedRequest) -> HttpResponse:
+    offers = (
+        PlacementOffer.objects.visible_to(request.user)
+        .select_related("company")
+        .annotate(
+            places_taken=Count(
+                "applications", filter=Q(applications__status=ApplicationStatus.ACCEPTED)
+            )
+        )
+        .order_by("start_date", "title", "pk")
+    )
+    if role_of(request.user) in (Role.LEARNER, Role.GUARDIAN):
+        offers = offers.published()
+    filters = {
+        "secteur": request.GET.get("secteur", ""),
+        "commune": request.GET.get("commune", "").strip(),
+        "competence": request.GET.get("competence", ""),
+        "du": request.GET.get("du", ""),
+        "au": request.GET.get("au", ""),
+    }
+    if filters["secteur"]:
+        offers = offers.filter(company__sector=filters["secteur"])
+    if filters["commune"]:
+        offers = offers.filter(city__icontains=filters["commune"])
+    if filters["competence"].isdigit():
+        offers = offers.filter(competencies=int(filters["competence"]))
+    if first := _day(filters["du"]):
+        offers = offers.filter(end_date__gte=first)
+    if last := _day(filters["au"]):
+        offers = offers.filter(start_date__lte=last)
+    page = Paginator(offers, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "internships/offer_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "sectors": Sector.choices,
+            "competencies": Competency.objects.select_related("block").order_by(
+                "block__code", "code"
+            ),
+            "may_create": role_of(request.user) in DECIDERS,
+        },
+    )
+
+
+@login_required
+def offer_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    offer = get_object_or_404(
+        PlacementOffer.objects.visible_to(request.user)
+        .select_related("company")
+        .prefetch_related("competencies"),
+        pk=pk,
+    )
+    role = role_of(request.user)
+    context: dict[str, Any] = {"offer": offer, "may_edit": offer.can_be_changed_by(request.user)}
+    if role in DECIDERS:
+        context["applications"] = offer.applications.select_related("learner").order_by(
+            "created_at"
+        )
+    if role == Role.LEARNER:
+        learner = Learner.objects.filter(user=request.user).first()
+        context["mine"] = offer.applications.filter(learner=learner).first() if learner else None
+        context["form"] = ApplyForm()
+    return render(request, "internships/offer_detail.html", context)
+
+
+@login_required
+def offer_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpResponse:
+    if role_of(request.user) not in DECIDERS:
+        raise Http404
+    offer = None
+    if pk is not None:
+        offer = get_object_or_404(PlacementOffer.objects.visible_to(request.user), pk=pk)
+        if not offer.can_be_changed_by(request.user):
+            raise Http404
+    form = OfferForm(request.POST or None, instance=offer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        if saved.pk is None:
+            saved.created_by = request.user
+        saved.save()
+        form.save_m2m()
+        messages.success(request, _("Offre enregistrée."))
+        return redirect("offer-detail", saved.pk)
+    return render(request, "internships/offer_form.html", {"form": form, "offer": offer})
+
+
+@require_POST
+@login_required
+def offer_publish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    offer = get_object_or_404(PlacementOffer.objects.visible_to(request.user), pk=pk)
+    if not offer.can_be_changed_by(request.user):
+        raise Http404
+    _attempt(request, lambda: services.offer_publish(offer), _("Offre publiée."))
+    return redirect("offer-detail", pk)
+
+
+@require_POST
+@login_required
+def offer_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    offer = get_object_or_404(PlacementOffer.objects.visible_to(request.user), pk=pk)
+    learner = Learner.objects.filter(user=request.user).first()
+    if role_of(request.user) != Role.LEARNER or learner is None:
+        raise Http404
+    form = ApplyForm(request.POST)
+    if form.is_valid():
+        _attempt(
+            request,
+            lambda: services.application_submit(
+                offer=offer, learner=learner, message=form.cleaned_data["message"]
+            ),
+            _("Candidature envoyée."),
+        )
+    return redirect("offer-detail", pk)
+
+
+# ---------------------------------------------------------------------------------------
+# Applications
+# ---------------------------------------------------------------------------------------
+
+
+@login_required
+def application_list(request: AuthenticatedRequest) -> HttpResponse:
+    applications = (
+        Application.objects.visible_to(request.user)
+        .select_related("offer__company", "learner", "placement")
+        .order_by("-created_at", "-pk")
+    )
+    status = request.GET.get("statut", "")
+    if status:
+        applications = applications.filter(status=status)
+    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "internships/application_list.html",
+        {"page": page, "status": status, "statuses": ApplicationStatus.choices},
+    )
+
+
+@login_required
+def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    application = get_object_or_404(
+        Application.objects.visible_to(request.user).select_related(
+            "offer__company", "learner", "decided_by"
+        ),
+        pk=pk,
+    )
+    role = role_of(request.user)
+    return render(
+        request,
+        "internships/application_detail.html",
+        {
+            "application": application,
+            "may_decide": role in DECIDERS and application.is_open,
+            "may_withdraw": role == Role.LEARNER and application.is_open,
+            "reason_form": ReasonForm(),
+            "placement": Placement.objects.filter(application=application).first(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def application_decide(request: AuthenticatedRequest, pk: int, decision: str) -> HttpResponse:
+    application = get_object_or_404(Application.objects.visible_to(request.user), pk=pk)
+    role = role_of(request.user)
+    user = request.user
+    if decision == "withdraw" and role == Role.LEARNER:
+        _attempt(
+            request, lambda: services.application_withdraw(application), _("Candidature retirée.")
+        )
+    elif decision == "review" and role in DECIDERS:
+        _attempt(
+            request,
+            lambda: services.application_review(application, by=user),
+            _("Candidature en cours d'examen."),
+        )
+    elif decision == "accept" and role in DECIDERS:
+        _attempt(
+            request,
+            lambda: services.application_accept(application, by=user),
+            _("Candidature acceptée : le stage est créé en brouillon."),
+        )
+    elif decision == "reject" and role in DECIDERS:
+        form = ReasonForm(request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        _attempt(
+            request,
+            lambda: services.application_reject(application, reason=reason, by=user),
+            _("Candidature refusée."),
+        )
+    else:
+        raise Http404
+    return redirect("application-detail", pk)
+
+
+# ---------------------------------------------------------------------------------------
+# Placements
+# ---------------------------------------------------------------------------------------
+
+
+def _placements(request: AuthenticatedRequest) -> Any:
+    return Placement.objects.visible_to(request.user).select_related(
+        "learner", "company", "tutor", "signatory", "referent"
+    )
+
+
+@login_required
+def placement_list(request: AuthenticatedRequest) -> HttpResponse:
+    placements = _placements(request).order_by("-start_date", "pk")
+    status = request.GET.get("statut", "")
+    if status:
+        placements = placements.filter(status=status)
+    page = Paginator(placements, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "internships/placement_list.html",
+        {"page": page, "status": status, "statuses": PlacementStatus.choices},
+    )
+
+
+@login_required
+def placement_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    placement = get_object_or_404(
+        _placements(request).prefetch_related(
+            "slots",
+            "competencies",
+            Prefetch(
+                "versions",
+                AgreementVersion.objects.select_related("document").prefetch_related("signatures"),
+            ),
+        ),
+        pk=pk,
+    )
+    versions = list(placement.versions.all())
+    current = next((v for v in versions if v.status == VersionStatus.TO_SIGN), None)
+    mine = [
+        signature
+        for signature in (current.signatures.all() if current else [])
+        if not signature.is_signed and services.may_sign(signature, request.user)
+    ]
+    return render(
+        request,
+        "internships/placement_detail.html",
+        {
+            "placement": placement,
+            "slots": list(placement.slots.all()),
+            "versions": versions,
+            "current": current,
+            "mine": mine,
+            "is_staff": role_of(request.user) == Role.STAFF,
+            "may_edit": placement.is_editable and placement.can_be_changed_by(request.user),
+            "reason_form": ReasonForm(),
+            "scan_form": ScanForm(),
+        },
+    )
+
+
+@login_required
+def placement_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    placement = get_object_or_404(_placements(request), pk=pk)
+    if not placement.can_be_changed_by(request.user):
+        raise Http404
+    initial = [
+        {"weekday": s.weekday, "start_time": s.start_time, "end_time": s.end_time}
+        for s in placement.slots.all()
+    ]
+    form = PlacementForm(request.POST or None, instance=placement)
+    slots = SlotFormSet(request.POST or None, initial=initial, prefix="slots")
+    if request.method == "POST" and form.is_valid() and slots.is_valid():
+        changed = form.save(commit=False)
+        rows = [
+            {name: row[name] for name in ("weekday", "start_time", "end_time")}
+            for row in slots.cleaned_data
+            if row and not row.get("DELETE")
+        ]
+        if _attempt(
+            request,
+            lambda: services.placement_save(
+                changed,
+                slots=rows,
+                competencies=form.cleaned_data["competencies"],
+                by=request.user,
+            ),
+            _("Stage enregistré."),
+        ):
+            return redirect("placement-detail", pk)
+    return render(
+        request,
+        "internships/placement_form.html",
+        {"form": form, "slots": slots, "placement": placement},
+    )
+
+
+@require_POST
+@login_required
+def placement_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
+    placement = get_object_or_404(_placements(request), pk=pk)
+    user = request.user
+    if role_of(user) != Role.STAFF:
+        raise Http404
+    if action == "ready":
+        _attempt(
+            request,
+            lambda: services.placement_freeze(placement, by=user),
+            _("Convention prête à signer : les signataires sont prévenus."),
+        )
+    elif action == "amend":
+        _attempt(
+            request,
+            lambda: services.placement_amend(placement, by=user),
+            _("Avenant ouvert : modifiez le stage puis rendez-le prêt à signer."),
+        )
+    elif action == "cancel":
+        form = ReasonForm(request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        _attempt(
+            request,
+            lambda: services.placement_cancel(placement, reason=reason, by=user),
+            _("Stage annulé."),
+        )
+    elif action == "paper":
+        form = ScanForm(request.POST, request.FILES)
+        if not form.is_valid():
+            messages.error(request, _("Joignez la copie signée numérisée."))
+        else:
+            signature = get_object_or_404(
+                Signature, pk=form.cleaned_data["signature"], version__placement=placement
+            )
+            _attempt(
+                request,
+                lambda: services.signature_record_paper(
+                    signature, scan=form.cleaned_data["scan"], by=user
+                ),
+                _("Signature papier enregistrée."),
+            )
+    else:
+        raise Http404
+    return redirect("placement-detail", pk)
+
+
+@require_POST
+@login_required
+def placement_sign(request: AuthenticatedRequest, pk: int, signature_pk: int) -> HttpResponse:
+    placement = get_object_or_404(_placements(request), pk=pk)
+    signature = get_object_or_404(Signature, pk=signature_pk, version__placement=placement)
+    _attempt(
+        request,
+        lambda: services.signature_sign(
+            signature,
+            by=request.user,
+            ip_address=client_ip(request),
+            user_agent=request.headers.get("User-Agent", ""),
+        ),
+        _("Convention signée. Merci."),
+    )
+    return redirect("placement-detail", pk)
+
+
+# ---------------------------------------------------------------------------------------
+# The e-mailed single-use link: no account needed, 404 once used, expired or voided.
+# ---------------------------------------------------------------------------------------
+
+
+@never_cache
+def sign_link(request: HttpRequest, token: str) -> HttpResponse:
+    signature = services.signature_for_link(token)
+    if signature is None:
+        raise Http404
+    if request.method == "POST":
+        if request.POST.get("consent") != "yes":
+            messages.error(request, _("Cochez la case pour confirmer votre signature."))
+        elif _attempt(
+            request,
+            lambda: services.signature_sign_with_link(
+                token,
+                ip_address=client_ip(request),
+                user_agent=request.headers.get("User-Agent", ""),
+            ),
+            _("Votre signature est enregistrée. Merci."),
+        ):
+            return render(request, "internships/sign_done.html", {"signature": signature})
+    return render(request, "internships/sign_link.html", {"signature": signature, "token": token})
+
+
+@never_cache
+def sign_link_pdf(request: HttpRequest, token: str) -> FileResponse:
+    """The exact PDF the link signs, for its signer to read before signing."""
+    signature = services.signature_for_link(token)
+    if signature is None:
+        raise Http404
+    document = signature.version.document
+    return FileResponse(
+        document.file.open("rb"),
+        filename=f"convention-{document.number}.pdf",
+        content_type="application/pdf",
+    )
