@@ -153,6 +153,24 @@ class CourseFactory(DjangoModelFactory):
     planned_hours = 120
 
 
+class CompetencyBlockFactory(DjangoModelFactory):
+    class Meta:
+        model = "courses.CompetencyBlock"
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    code = factory.Sequence(lambda n: f"B{n}")
+    title = "Réaliser en tournage et fraisage"
+
+
+class CompetencyFactory(DjangoModelFactory):
+    class Meta:
+        model = "courses.Competency"
+
+    block = factory.SubFactory(CompetencyBlockFactory)
+    code = factory.Sequence(lambda n: f"C2.{n}")
+    title = factory.Sequence(lambda n: f"Usiner une pièce de série {n}")
+
+
 class RoomFactory(DjangoModelFactory):
     class Meta:
         model = "courses.Room"

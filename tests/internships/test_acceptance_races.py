@@ -1,0 +1,66 @@
+"""Places and periods hold when partners click « accepter » at the same instant
+(PostgreSQL only: SQLite serialises every write, so there is no race to lose there)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+
+from internships import services
+from internships.models import Application, ApplicationStatus, OfferStatus, Placement
+from school.models import Role
+from tests.factories import ApplicationFactory, LearnerFactory, OfferFactory, UserFactory
+from tests.school.test_concurrency import race
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://… to run it")
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_twenty_acceptances_at_once_on_three_places_accept_exactly_three(attempt: int) -> None:
+    staff = UserFactory(role=Role.STAFF)
+    offer = OfferFactory(places=3)
+    applications = [ApplicationFactory(offer=offer) for _ in range(20)]
+
+    outcomes = race(
+        *[
+            (lambda application=application: services.application_accept(application, by=staff))
+            for application in applications
+        ]
+    )
+
+    assert outcomes.count("ok") == 3
+    assert outcomes.count("Les 3 places de l'offre sont déjà pourvues.") == 17
+    assert Application.objects.filter(offer=offer, status=ApplicationStatus.ACCEPTED).count() == 3
+    assert Placement.objects.filter(application__offer=offer).count() == 3
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.FILLED
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_one_learner_accepted_by_two_companies_at_once_gets_one_placement(attempt: int) -> None:
+    staff = UserFactory(role=Role.STAFF)
+    learner = LearnerFactory()
+    first = ApplicationFactory(learner=learner, offer=OfferFactory())
+    second = ApplicationFactory(
+        learner=learner,
+        offer=OfferFactory(
+            start_date=datetime.date(2027, 3, 15), end_date=datetime.date(2027, 4, 2)
+        ),
+    )
+
+    outcomes = race(
+        lambda: services.application_accept(first, by=staff),
+        lambda: services.application_accept(second, by=staff),
+    )
+
+    assert outcomes.count("ok") == 1
+    assert any("déjà un stage accepté" in outcome for outcome in outcomes)
+    assert Placement.objects.filter(learner=learner).count() == 1
