@@ -8,6 +8,7 @@ from typing import Any, cast
 import django_filters
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -319,7 +320,9 @@ class PlacementViewSet(ListRetrieveCreateUpdateViewSet):
     @action(detail=True, methods=["post"])
     def sign(self, request: Request, pk: str | None = None) -> Response:
         """Sign one's own block of the version waiting for signatures."""
-        placement = self.get_object()
+        # Who signs is the block's rule (``services.may_sign``), not who may edit the
+        # placement: a learner or a guardian signs what they may not change.
+        placement = get_object_or_404(self.get_queryset(), pk=pk)
         data = SignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         block = self._block(placement, data.validated_data["signature"])

@@ -78,6 +78,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "placement",
         ]
         read_only_fields = ["status", "rejection_reason", "created_at", "decided_at"]
+        # Applying once per offer is the service's rule (and the database's), answered
+        # in its own words; DRF's generic unique-together check would demand a learner.
+        validators: list[object] = []
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -692,3 +692,24 @@ def _settle(version: AgreementVersion) -> None:
     else:
         placement.status = PlacementStatus.PARTIALLY_SIGNED
     placement.save(update_fields=["status", "updated_at"])
+
+
+@transaction.atomic
+def placements_advance(today: datetime.date | None = None) -> int:
+    """Signed placements start and end with their dates (a daily command): signed →
+    in progress on the first day, signed or in progress → completed after the last.
+    Saved one by one, so that each change has its line in the placement's history."""
+    today = today or timezone.localdate()
+    moving = Placement.objects.select_for_update().filter(
+        status__in=[PlacementStatus.SIGNED, PlacementStatus.IN_PROGRESS], start_date__lte=today
+    )
+    moved = 0
+    for placement in moving:
+        status = (
+            PlacementStatus.COMPLETED if placement.end_date < today else PlacementStatus.IN_PROGRESS
+        )
+        if status != placement.status:
+            placement.status = status
+            placement.save(update_fields=["status", "updated_at"])
+            moved += 1
+    return moved

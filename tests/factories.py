@@ -328,3 +328,13 @@ WEEKDAYS_35_HOURS = [
     for day in range(5)
     for hour_from, hour_to in ((8, 12), (13, 16))
 ]
+
+
+class VisitFactory(DjangoModelFactory):
+    class Meta:
+        model = "internships.Visit"
+
+    placement = factory.SubFactory(PlacementFactory)
+    kind = "visit"
+    date = datetime.date(2027, 3, 15)
+    notes = "Apprenant bien intégré ; réglage du tour CN acquis."

@@ -1,0 +1,152 @@
+"""The placement pages of each role: what they show, what they refuse, what they cost."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from internships.models import Application, ApplicationStatus, Placement, PlacementStatus
+from school.models import Role
+from tests.conftest import World
+from tests.factories import (
+    ApplicationFactory,
+    ContactFactory,
+    LearnerFactory,
+    OfferFactory,
+    PlacementFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def as_user(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_learner_browses_offers_and_applies_from_the_page(world: World) -> None:
+    offer = OfferFactory(title="Fraiseur sur centre CN", company__sector="tooling")
+    OfferFactory(title="Forgeron", company__sector="forge")
+    client = as_user(world.learner_user)
+    listing = client.get("/offres/", {"secteur": "tooling"})
+    assert "Fraiseur sur centre CN" in listing.text and "Forgeron" not in listing.text
+    assert client.get(f"/offres/{offer.pk}/").status_code == 200
+    response = client.post(f"/offres/{offer.pk}/candidater/", {"message": "Motivée"}, follow=True)
+    assert "Candidature envoyée." in response.text
+    assert Application.objects.get(offer=offer).learner == world.learner
+
+
+def test_the_partner_accepts_from_the_application_page(world: World) -> None:
+    offer = OfferFactory(company=world.company)
+    application = ApplicationFactory(offer=offer, learner=world.learner)
+    client = as_user(world.partner)
+    page = client.get(f"/candidatures/{application.pk}/")
+    assert "Accepter" in page.text
+    response = client.post(f"/candidatures/{application.pk}/accept/", follow=True)
+    assert "le stage est créé en brouillon" in response.text
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.ACCEPTED
+    assert Placement.objects.filter(application=application).exists()
+
+
+def test_a_refusal_without_reason_is_explained_on_the_page(world: World) -> None:
+    application = ApplicationFactory(offer=OfferFactory(company=world.company))
+    response = as_user(world.partner).post(
+        f"/candidatures/{application.pk}/reject/", {"reason": ""}, follow=True
+    )
+    assert "Un refus doit être motivé." in response.text
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.SUBMITTED
+
+
+def test_another_company_s_partner_gets_404_everywhere(world: World) -> None:
+    offer = OfferFactory(company=world.company, status="draft")
+    application = ApplicationFactory(offer=offer, learner=world.learner)
+    placement = PlacementFactory(company=world.company, learner=world.learner)
+    stranger = UserFactory(role=Role.PARTNER)
+    ContactFactory(company=world.other_company, user=stranger)
+    client = as_user(stranger)
+    for url in (
+        f"/offres/{offer.pk}/",
+        f"/offres/{offer.pk}/modifier/",
+        f"/candidatures/{application.pk}/",
+        f"/stages/{placement.pk}/",
+        f"/stages/{placement.pk}/modifier/",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/candidatures/{application.pk}/accept/").status_code == 404
+    assert "Forges de Nogent" not in client.get("/stages/").text
+
+
+def test_staff_make_the_agreement_ready_and_a_learner_signs_it_on_the_page(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    world.learner.birth_date = datetime.date(2004, 1, 1)
+    world.learner.save()
+    placement = PlacementFactory(learner=world.learner, company=world.company)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(world.staff).post(f"/stages/{placement.pk}/ready/", follow=True)
+    assert "Convention prête à signer" in response.text
+    assert mail.outbox  # the signers' links
+    learner = as_user(world.learner_user)
+    page = learner.get(f"/stages/{placement.pk}/")
+    block = placement.versions.get().signatures.get(user=world.learner_user)
+    assert f"/stages/{placement.pk}/signer/{block.pk}/" in page.text
+    signed = learner.post(f"/stages/{placement.pk}/signer/{block.pk}/", follow=True)
+    assert "Convention signée." in signed.text
+    placement.refresh_from_db()
+    assert placement.status == PlacementStatus.PARTIALLY_SIGNED
+
+
+def test_the_placement_form_refuses_a_minor_s_long_day_with_the_rule(world: World) -> None:
+    minor = LearnerFactory(birth_date=datetime.date(2010, 3, 14))
+    placement = PlacementFactory(learner=minor)
+    form = {
+        "tutor": placement.tutor.pk,
+        "signatory": placement.signatory.pk,
+        "referent": placement.referent.pk,
+        "start_date": "2027-03-08",
+        "end_date": "2027-03-26",
+        "activities": "Usinage",
+        "gratification_hourly": "0",
+        "slots-TOTAL_FORMS": "1",
+        "slots-INITIAL_FORMS": "0",
+        "slots-MIN_NUM_FORMS": "0",
+        "slots-MAX_NUM_FORMS": "21",
+        "slots-0-weekday": "0",
+        "slots-0-start_time": "07:00",
+        "slots-0-end_time": "17:00",
+    }
+    response = as_user(world.staff).post(f"/stages/{placement.pk}/modifier/", form)
+    assert response.status_code == 200
+    assert "8 heures par jour (Code du travail, art. L3162-1)" in response.text
+
+
+PAGES: dict[str, tuple[str, Callable[[], Any]]] = {
+    "offres": ("/offres/", OfferFactory),
+    "candidatures": ("/candidatures/", ApplicationFactory),
+    "stages": ("/stages/", PlacementFactory),
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_placement_list_page_costs_the_same_for_one_row_and_for_many(page: str) -> None:
+    url, make = PAGES[page]
+    client = as_user(UserFactory(role=Role.STAFF))
+    make()
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for _ in range(8):
+        make()
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(one)
