@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from icalendar.parser import Contentline
 
 from school.http import AuthenticatedRequest
 from school.models import Cohort, Learner, Role, User
+from school.registry import Registry
 
 from .models import Course, Room, Session, SessionQuerySet, SessionStatus
 
@@ -97,6 +98,26 @@ class Related:
 
 
 @dataclass(frozen=True)
+class AllDayEvent:
+    """A period a higher app puts in a feed (internships: a placement), whole days."""
+
+    uid: str
+    summary: str
+    first_day: datetime.date
+    last_day: datetime.date  # included
+    location: str
+    description: str
+    changed_at: datetime.datetime
+
+
+# What higher apps add to a person's feed, registered from their AppConfig.ready()
+# (courses may not import them): each gives the user's events within the window.
+FeedSource = Callable[[User, "Window"], list[AllDayEvent]]
+_feed_sources: Registry[FeedSource] = Registry()
+register_feed_source = _feed_sources.register
+
+
+@dataclass(frozen=True)
 class Feed:
     """Whose calendar this is and which sessions it holds, before anything is rendered."""
 
@@ -104,6 +125,7 @@ class Feed:
     window: Window
     sessions: SessionQuerySet
     children: list[Learner]
+    periods: list[AllDayEvent]
 
     @classmethod
     def of(cls, user: User, window: Window) -> Feed:
@@ -118,7 +140,8 @@ class Feed:
         elif user.role == Role.GUARDIAN:
             children = list(Learner.objects.visible_to(user).order_by("first_name", "pk"))
             sessions = Session.objects.visible_to(user)
-        return cls(user, window, sessions.between(window.start, window.end), children)
+        periods = [event for source in _feed_sources for event in source(user, window)]
+        return cls(user, window, sessions.between(window.start, window.end), children, periods)
 
     def validators(self) -> tuple[str, datetime.datetime]:
         """The feed's ETag and Last-Modified, from one aggregate query and no rendering.
@@ -143,12 +166,16 @@ class Feed:
             *(f"{child.pk}:{child.first_name}" for child in self.children),
             self.window.today,
             *state.values(),
+            *(f"{e.uid}:{e.first_day}:{e.last_day}:{e.changed_at}" for e in self.periods),
         ]
         etag = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
         # A client that sends only If-Modified-Since must still fetch the feed again
         # once the window has moved, at midnight.
         opened = _midnight(self.window.today)
-        changed = max(filter(None, (state["last"], state["renamed"])), default=opened)
+        changed = max(
+            filter(None, (state["last"], state["renamed"], *(e.changed_at for e in self.periods))),
+            default=opened,
+        )
         return quote_etag(etag), max(changed, opened)
 
     def render(self) -> bytes:
@@ -191,6 +218,8 @@ class Feed:
         zone = timezone.get_default_timezone()
         for session in sessions:
             yield from _event(session, related, zone)
+        for period in self.periods:
+            yield from _all_day(period)
 
     def _machines(self) -> dict[int, list[str]]:
         machines: dict[int, list[str]] = {}
@@ -272,6 +301,25 @@ def _event(session: Session, related: Related, zone: ZoneInfo) -> list[str]:
         _utc("CREATED", session.created_at),
         _utc("LAST-MODIFIED", session.updated_at),
         f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
+        "END:VEVENT",
+    ]
+
+
+def _all_day(event: AllDayEvent) -> list[str]:
+    # DTEND of an all-day event is the day after the last (RFC 5545, 3.6.1).
+    after = event.last_day + datetime.timedelta(days=1)
+    return [
+        "BEGIN:VEVENT",
+        f"UID:{event.uid}@{settings.SITE_DOMAIN}",
+        _utc("DTSTAMP", event.changed_at),
+        f"DTSTART;VALUE=DATE:{event.first_day:%Y%m%d}",
+        f"DTEND;VALUE=DATE:{after:%Y%m%d}",
+        _text("SUMMARY", event.summary),
+        _text("LOCATION", event.location),
+        _text("DESCRIPTION", event.description),
+        _utc("LAST-MODIFIED", event.changed_at),
+        # A period does not make its days busy: the hours are the company's schedule.
+        "TRANSP:TRANSPARENT",
         "END:VEVENT",
     ]
 

@@ -8,7 +8,7 @@ shown, and the admin actions call the same services.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -16,6 +16,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+
+from school.models import User
 
 from . import services
 from .models import (
@@ -73,7 +75,7 @@ class ApplicationAdmin(SimpleHistoryAdmin):
         _run(
             request,
             queryset,
-            lambda application: services.application_accept(application, by=request.user),
+            lambda application: services.application_accept(application, by=_user(request)),
         )
 
 
@@ -87,12 +89,26 @@ class ScheduleSlotInline(admin.TabularInline):
         return False
 
 
+VERSION_FIELDS = ("number", "is_amendment", "status", "document", "created_at", "signed_at")
+SIGNATURE_FIELDS = (
+    "order",
+    "role",
+    "name",
+    "email",
+    "method",
+    "signed_at",
+    "ip_address",
+    "pdf_sha256",
+    "scan",
+)
+
+
 class VersionInline(admin.TabularInline):
     model = AgreementVersion
     extra = 0
     can_delete = False
-    fields = ["number", "is_amendment", "status", "document", "created_at", "signed_at"]
-    readonly_fields = fields
+    fields = VERSION_FIELDS
+    readonly_fields = VERSION_FIELDS
     show_change_link = True
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -128,7 +144,7 @@ class PlacementAdmin(SimpleHistoryAdmin):
         _run(
             request,
             queryset,
-            lambda placement: services.placement_freeze(placement, by=request.user),
+            lambda placement: services.placement_freeze(placement, by=_user(request)),
         )
 
 
@@ -136,18 +152,8 @@ class SignatureInline(admin.TabularInline):
     model = Signature
     extra = 0
     can_delete = False
-    fields = [
-        "order",
-        "role",
-        "name",
-        "email",
-        "method",
-        "signed_at",
-        "ip_address",
-        "pdf_sha256",
-        "scan",
-    ]
-    readonly_fields = fields
+    fields = SIGNATURE_FIELDS
+    readonly_fields = SIGNATURE_FIELDS
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -175,6 +181,10 @@ class VisitAdmin(admin.ModelAdmin):
     list_select_related = ["placement__learner", "placement__company", "by"]
     autocomplete_fields = ["by"]
     raw_id_fields = ["placement"]
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)  # the admin lets staff alone in
 
 
 def _run(request: HttpRequest, queryset: QuerySet[Any], service: Any) -> None:

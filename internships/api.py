@@ -150,7 +150,7 @@ class ApplicationViewSet(
         return self._answer(application, status.HTTP_201_CREATED)
 
     def _own_learner(self) -> Learner:
-        learner = Learner.objects.filter(user=self.request.user).first()
+        learner = Learner.objects.filter(user=cast(User, self.request.user)).first()
         if learner is None:
             raise PermissionDenied(_("Indiquez l'apprenant qui candidate."))
         return learner

@@ -9,6 +9,7 @@ class InternshipsConfig(AppConfig):
     verbose_name = _("Stages et PFMP")
 
     def ready(self) -> None:
+        from courses.calendar import register_feed_source
         from courses.scheduling import register_conflict_source
         from school.api import router
         from school.demo import register_seeder
@@ -16,6 +17,7 @@ class InternshipsConfig(AppConfig):
         from school.portal import register_section
 
         from .api import register_endpoints
+        from .calendar import placement_periods
         from .demo import seed_internships
         from .documents import register_kinds
         from .models import partner_documents
@@ -23,6 +25,7 @@ class InternshipsConfig(AppConfig):
         from .views import home_section
 
         register_conflict_source(placement_conflicts)
+        register_feed_source(placement_periods)
         register_endpoints(router)
         register_section(home_section)
         register_seeder(seed_internships)

@@ -16,7 +16,7 @@ from django.core.management.base import OutputWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from companies.models import Company
+from companies.models import Company, Contact
 from courses.models import Competency
 from school.demo import CAP_CIP, STAFF_EMAIL, TRAINER_EMAIL
 from school.models import Learner, User
@@ -166,7 +166,7 @@ def _apply(
     placement = services.application_accept(application, by=staff)
     placement.referent = placement.referent or trainer
     # Where the company has several tutors, the demo partner's own account tutors.
-    contacts = placement.company.contacts
+    contacts = Contact.objects.filter(company=placement.company)
     placement.tutor = placement.tutor or (
         contacts.tutors().filter(user__isnull=False).first() or contacts.tutors().first()
     )

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from companies.models import Company, Contact
 from courses.models import Competency
-from school.models import Learner, User
+from school.models import IssuedDocument, Learner, User
 from school.serializers import ModelRulesSerializer, VisiblePrimaryKeyRelatedField
 
 from .models import (
@@ -60,7 +60,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
     )
     learner_name = serializers.CharField(source="learner.full_name", read_only=True)
     offer_title = serializers.CharField(source="offer.title", read_only=True)
-    placement = serializers.PrimaryKeyRelatedField(read_only=True)
+    placement: serializers.PrimaryKeyRelatedField[Placement] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
 
     class Meta:
         model = Application
@@ -101,7 +103,9 @@ class SignatureSerializer(serializers.ModelSerializer):
 
 
 class VersionSerializer(serializers.ModelSerializer):
-    document = serializers.PrimaryKeyRelatedField(read_only=True)
+    document: serializers.PrimaryKeyRelatedField[IssuedDocument] = (
+        serializers.PrimaryKeyRelatedField(read_only=True)
+    )
     document_number = serializers.CharField(source="document.number", read_only=True)
     pdf_sha256 = serializers.CharField(source="document.sha256", read_only=True)
     signatures = SignatureSerializer(many=True, read_only=True)
@@ -176,7 +180,9 @@ class PlacementSerializer(serializers.ModelSerializer):
 
 class VisitSerializer(serializers.ModelSerializer):
     placement = VisiblePrimaryKeyRelatedField(queryset=Placement.objects.all())
-    by = serializers.PrimaryKeyRelatedField(read_only=True)
+    by: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
 
     class Meta:
         model = Visit

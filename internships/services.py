@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from companies.models import Contact
 from courses.models import Competency, Session
 from courses.scheduling import local
 from school import services as school_services
@@ -220,7 +221,7 @@ def application_accept(application: Application, *, by: User) -> Placement:
         raise ValidationError(_("Cette candidature a déjà reçu une réponse."))
     if offer.status not in (OfferStatus.PUBLISHED, OfferStatus.FILLED):
         raise ValidationError(_("Cette offre n'est plus ouverte."))
-    taken = offer.applications.accepted().count()
+    taken = Application.objects.filter(offer=offer).accepted().count()
     if taken >= offer.places:
         raise ValidationError(
             ngettext(
@@ -249,8 +250,9 @@ def application_accept(application: Application, *, by: User) -> Placement:
         offer.status = OfferStatus.FILLED
         offer.save(update_fields=["status"])
     company = offer.company
-    tutors = list(company.contacts.tutors()[:2])
-    signatories = list(company.contacts.signatories()[:2])
+    contacts = Contact.objects.filter(company=company)
+    tutors = list(contacts.tutors()[:2])
+    signatories = list(contacts.signatories()[:2])
     placement = Placement(
         learner=learner,
         company=company,

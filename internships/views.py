@@ -125,7 +125,7 @@ def offer_list(request: AuthenticatedRequest) -> HttpResponse:
         .order_by("start_date", "title", "pk")
     )
     if role_of(request.user) in (Role.LEARNER, Role.GUARDIAN):
-        offers = offers.published()
+        offers = offers.filter(status=OfferStatus.PUBLISHED)
     filters = {
         "secteur": request.GET.get("secteur", ""),
         "commune": request.GET.get("commune", "").strip(),
@@ -439,17 +439,17 @@ def placement_action(request: AuthenticatedRequest, pk: int, action: str) -> Htt
             _("Stage annulé."),
         )
     elif action == "paper":
-        form = ScanForm(request.POST, request.FILES)
-        if not form.is_valid():
+        upload = ScanForm(request.POST, request.FILES)
+        if not upload.is_valid():
             messages.error(request, _("Joignez la copie signée numérisée."))
         else:
             signature = get_object_or_404(
-                Signature, pk=form.cleaned_data["signature"], version__placement=placement
+                Signature, pk=upload.cleaned_data["signature"], version__placement=placement
             )
             _attempt(
                 request,
                 lambda: services.signature_record_paper(
-                    signature, scan=form.cleaned_data["scan"], by=user
+                    signature, scan=upload.cleaned_data["scan"], by=user
                 ),
                 _("Signature papier enregistrée."),
             )
