@@ -10,17 +10,15 @@ Every figure comes from the émargement through ``hours_report``: none is typed.
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from school.documents import DocumentKind, Subject, register_kind
+from school.documents import DocumentKind, Subject, register_kind, signing_place
 from school.models import Cohort, Enrolment, IssuedDocument, Learner
 
 from .attendance import Hours, hours_report, local_midnight
@@ -44,14 +42,6 @@ def _starting_between(
     return sessions.filter(
         start__gte=local_midnight(first), start__lt=local_midnight(last + ONE_DAY)
     )
-
-
-def _place() -> str:
-    """The town the school signs in: the end of its address (« …, 52800 Nogent »), so
-    that another school of the network signs in its own."""
-    address = settings.SCHOOL_IDENTITY["address"]
-    town = re.search(r"\b\d{5}\s+(.+)$", address)
-    return town.group(1).strip() if town else address
 
 
 # ---------------------------------------------------------------------------------------
@@ -87,7 +77,7 @@ def completion_context(enrolment: Enrolment) -> dict[str, Any]:
             .distinct()
             .order_by("block__code", "code")
         ),
-        "place": _place(),
+        "place": signing_place(),
     }
 
 
@@ -132,7 +122,7 @@ def attendance_context(
         "last_day": end,
         "hours": report.total,
         "by_course": [CourseHours(course, report.by_course[course.pk]) for course in courses],
-        "place": _place(),
+        "place": signing_place(),
     }
 
 

@@ -537,3 +537,66 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} — {self.session}"
+
+
+class CompetencyLevel(models.TextChoices):
+    NOT_ACQUIRED = "not_acquired", _("Non acquis")
+    IN_PROGRESS = "in_progress", _("En cours d'acquisition")
+    ACQUIRED = "acquired", _("Acquis")
+    MASTERED = "mastered", _("Maîtrisé")
+
+
+class EvidenceSource(models.TextChoices):
+    SESSION = "session", _("Séance")
+    ORDER = "order", _("Commande de l'atelier")
+    PLACEMENT = "placement", _("Évaluation de stage")
+    ASSESSMENT = "assessment", _("Évaluation du formateur")
+
+
+class CompetencyEvidenceQuerySet(models.QuerySet["CompetencyEvidence"]):
+    def visible_to(self, user: AnyUser) -> CompetencyEvidenceQuerySet:
+        return self.filter(learner__in=Learner.objects.visible_to(user))
+
+
+class CompetencyEvidence(models.Model):
+    """One observation of a learner's competency: what the portfolio is made of.
+
+    Whoever assessed (a trainer, a company tutor without an account) is named; the
+    source says where it was shown (a session, an order, a placement, an assessment).
+    """
+
+    learner = models.ForeignKey(
+        Learner, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("apprenant")
+    )
+    competency = models.ForeignKey(
+        Competency, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("compétence")
+    )
+    level = models.CharField(_("niveau"), max_length=16, choices=CompetencyLevel.choices)
+    source = models.CharField(_("source"), max_length=16, choices=EvidenceSource.choices)
+    reference = models.CharField(
+        _("contexte"), max_length=255, blank=True, help_text=_("Stage, commande, séance…")
+    )
+    assessor_name = models.CharField(_("évaluateur"), max_length=255)
+    assessor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("compte de l'évaluateur"),
+    )
+    date = models.DateField(_("date"))
+    note = models.TextField(_("remarque"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CompetencyEvidenceQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("preuve de compétence")
+        verbose_name_plural = _("preuves de compétences")
+        ordering = ["learner", "competency", "-date"]
+        indexes = [models.Index(fields=["learner", "competency", "-date"])]
+
+    def __str__(self) -> str:
+        return f"{self.learner} — {self.competency.code} : {self.get_level_display()}"

@@ -8,16 +8,20 @@ request from the register: its number and SHA-256 are what the signers sign.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from school.documents import DocumentKind, Subject, register_kind
-from school.models import Enrolment, IssuedDocument
+from school.documents import DocumentKind, Subject, register_kind, signing_place
+from school.models import Enrolment, IssuedDocument, Learner
 
-from .models import Placement, ScheduleSlot, format_hours, hours_by_weekday
+from .models import Placement, PlacementStatus, ScheduleSlot, format_hours, hours_by_weekday
+
+ATTESTABLE = (PlacementStatus.COMPLETED, PlacementStatus.EVALUATED)
 
 SUBJECT_LENGTH = IssuedDocument._meta.get_field("subject").max_length or 255
 
@@ -94,6 +98,91 @@ def convention_subject(
     )
 
 
+# ---------------------------------------------------------------------------------------
+# Attestation de stage (Code de l'éducation, D.124-9): subject, a learner; parameters, the
+# period in which the placements ended. One document for one placement, or a cohort's
+# through a batch at the end of a PFMP period.
+# ---------------------------------------------------------------------------------------
+
+HOURS_PER_DAY = Decimal(7)  # 7 hours of presence make a day,
+DAYS_PER_MONTH = 22  # and 22 days a month (D.124-6)
+
+
+@dataclass(frozen=True)
+class Duration:
+    hours: Decimal
+
+    @property
+    def days(self) -> Decimal:
+        return (self.hours / HOURS_PER_DAY).quantize(Decimal("0.1"))
+
+    @property
+    def months_and_days(self) -> tuple[int, Decimal]:
+        whole = int(self.days // DAYS_PER_MONTH)
+        return whole, self.days - whole * DAYS_PER_MONTH
+
+
+@dataclass(frozen=True)
+class Attested:
+    placement: Placement
+    presence: Duration
+    absences: Decimal
+    gratification: Decimal
+
+
+def _attested(placement: Placement) -> Attested:
+    slots = list(placement.slots.all())
+    planned = Decimal(placement.planned_presence(slots).total_seconds()) / 3600
+    absences = sum((absence.hours for absence in placement.absences.all()), Decimal(0))
+    effective = max(planned - absences, Decimal(0))
+    return Attested(
+        placement,
+        Duration(effective.quantize(Decimal("0.01"))),
+        absences,
+        (effective * placement.gratification_hourly).quantize(Decimal("0.01")),
+    )
+
+
+def placement_attestation_context(
+    learner: Learner, *, start: datetime.date, end: datetime.date
+) -> dict[str, Any]:
+    if end < start:
+        raise ValidationError(_("La fin de la période précède son début."))
+    placements = list(
+        Placement.objects.filter(
+            learner=learner, status__in=ATTESTABLE, end_date__gte=start, end_date__lte=end
+        )
+        .select_related("company", "tutor")
+        .prefetch_related("slots", "absences")
+        .order_by("start_date")
+    )
+    if not placements:
+        raise ValidationError(
+            _("%(learner)s n'a pas de stage terminé entre le %(start)s et le %(end)s.")
+            % {"learner": learner, "start": f"{start:%d/%m/%Y}", "end": f"{end:%d/%m/%Y}"}
+        )
+    enrolment = _enrolment_on(placements[0])
+    return {
+        "learner": learner,
+        "cohort": enrolment.cohort if enrolment else None,
+        "programme": enrolment.cohort.programme if enrolment else None,
+        "placements": [_attested(placement) for placement in placements],
+        "place": signing_place(),
+    }
+
+
+def placement_attestation_subject(
+    learner: Learner, *, start: datetime.date, end: datetime.date
+) -> Subject:
+    return Subject(
+        learner,
+        Truncator(
+            _("Attestation de stage — %(learner)s — du %(start)s au %(end)s")
+            % {"learner": learner, "start": f"{start:%d/%m/%Y}", "end": f"{end:%d/%m/%Y}"}
+        ).chars(SUBJECT_LENGTH),
+    )
+
+
 def register_kinds() -> None:
     register_kind(
         DocumentKind(
@@ -104,5 +193,15 @@ def register_kinds() -> None:
             describe=convention_subject,
             subject_model=Placement,
             on_request=False,
+        )
+    )
+    register_kind(
+        DocumentKind(
+            code="attestation_stage",
+            title=_("Attestation de stage (PFMP)"),
+            template="documents/attestation_stage.html",
+            build_context=placement_attestation_context,
+            describe=placement_attestation_subject,
+            subject_model=Learner,
         )
     )

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company, Contact
+from courses.models import Competency, CompetencyLevel
 from school.models import Role, User
 
 from .models import Placement, PlacementOffer, ScheduleSlot
@@ -105,3 +106,36 @@ class ApplyForm(forms.Form):
 class ScanForm(forms.Form):
     signature = forms.IntegerField(widget=forms.HiddenInput)
     scan = forms.FileField(label=_("Copie signée numérisée (PDF, PNG ou JPEG)"))
+
+
+class EvaluationForm(forms.Form):
+    """The tutor's grid: one choice of level per competency of the annexe pédagogique."""
+
+    tutor_name = forms.CharField(label=_("Votre nom"), max_length=255)
+    absence_days = forms.IntegerField(
+        label=_("Jours d'absence pendant le stage"), min_value=0, max_value=200, initial=0
+    )
+    attendance = forms.CharField(
+        label=_("Assiduité et ponctualité"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    comments = forms.CharField(
+        label=_("Appréciation générale"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args: Any, competencies: list[Competency], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.competencies = competencies
+        for competency in competencies:
+            self.fields[f"level_{competency.pk}"] = forms.ChoiceField(
+                label=f"{competency.code} — {competency.title}",
+                choices=CompetencyLevel.choices,
+                widget=forms.RadioSelect,
+            )
+
+    def levels(self) -> dict[int, str]:
+        return {c.pk: self.cleaned_data[f"level_{c.pk}"] for c in self.competencies}
+
+    def level_fields(self) -> list[forms.BoundField]:
+        return [self[f"level_{c.pk}"] for c in self.competencies]

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from companies.models import Company, Contact
-from courses.models import Competency
+from courses.models import Competency, CompetencyLevel
 from school.models import AnyUser, Guardian, IssuedDocument, Learner, Role, User, role_of
 
 if TYPE_CHECKING:
@@ -756,6 +756,108 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.date:%d/%m/%Y} — {self.placement}"
+
+
+class Absence(models.Model):
+    """A day (or part of one) the learner missed at the company: it shortens the
+    effective duration the attestation de stage states."""
+
+    placement = models.ForeignKey(
+        Placement, on_delete=models.CASCADE, related_name="absences", verbose_name=_("stage")
+    )
+    date = models.DateField(_("date"))
+    hours = models.DecimalField(
+        _("heures manquées"),
+        max_digits=4,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.25"))],
+    )
+    justified = models.BooleanField(_("justifiée"), default=False)
+    reason = models.CharField(_("motif"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("absence en stage")
+        verbose_name_plural = _("absences en stage")
+        ordering = ["placement", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["placement", "date"],
+                name="one_absence_line_per_placement_day",
+                violation_error_message=_("Une absence est déjà notée ce jour-là."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} — {self.hours} h"
+
+    def clean(self) -> None:
+        placement = self.placement
+        if self.date and not placement.start_date <= self.date <= placement.end_date:
+            raise ValidationError({"date": _("Ce jour n'est pas dans la période du stage.")})
+
+
+class TutorEvaluation(models.Model):
+    """The tutor's evaluation at the end of a placement, by a single-use link."""
+
+    placement = models.OneToOneField(
+        Placement, on_delete=models.CASCADE, related_name="evaluation", verbose_name=_("stage")
+    )
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    sent_to = models.EmailField(_("envoyée à"))
+    sent_at = models.DateTimeField(_("envoyée le"))
+    expires_at = models.DateTimeField(_("lien valable jusqu'au"))
+    revoked_at = models.DateTimeField(_("lien révoqué le"), null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(_("relances envoyées"), default=0)
+    submitted_at = models.DateTimeField(_("remplie le"), null=True, blank=True)
+    tutor_name = models.CharField(_("rempli par"), max_length=255, blank=True)
+    absence_days = models.PositiveSmallIntegerField(_("jours d'absence"), default=0)
+    attendance = models.TextField(_("assiduité et ponctualité"), blank=True)
+    comments = models.TextField(_("appréciation générale"), blank=True)
+
+    history = HistoricalRecords()
+
+    if TYPE_CHECKING:
+        lines: RelatedManager[EvaluationLine]
+
+    class Meta:
+        verbose_name = _("évaluation du tuteur")
+        verbose_name_plural = _("évaluations des tuteurs")
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return _("Évaluation — %(placement)s") % {"placement": self.placement}
+
+    @property
+    def is_open(self) -> bool:
+        return (
+            self.submitted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
+
+
+class EvaluationLine(models.Model):
+    evaluation = models.ForeignKey(TutorEvaluation, on_delete=models.CASCADE, related_name="lines")
+    competency = models.ForeignKey(Competency, on_delete=models.PROTECT, related_name="+")
+    level = models.CharField(_("niveau"), max_length=16, choices=CompetencyLevel.choices)
+
+    class Meta:
+        verbose_name = _("compétence évaluée")
+        verbose_name_plural = _("compétences évaluées")
+        ordering = ["evaluation", "competency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "competency"], name="one_level_per_competency"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competency.code} : {self.get_level_display()}"
 
 
 def partner_documents(user: AnyUser) -> Q:

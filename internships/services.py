@@ -10,6 +10,7 @@ learner for their periods), so a second process cannot race past it.
 from __future__ import annotations
 
 import datetime
+import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from companies.models import Contact
-from courses.models import Competency, Session
+from courses.models import Competency, CompetencyEvidence, EvidenceSource, Session
 from courses.scheduling import local
 from school import services as school_services
 from school.db import save_checked
@@ -38,6 +39,7 @@ from .models import (
     AgreementVersion,
     Application,
     ApplicationStatus,
+    EvaluationLine,
     OfferStatus,
     Placement,
     PlacementOffer,
@@ -46,11 +48,14 @@ from .models import (
     Signature,
     SignatureMethod,
     SignerRole,
+    TutorEvaluation,
     VersionStatus,
     hash_token,
     working_time_problems,
 )
 from .validators import validate_scan
+
+logger = logging.getLogger(__name__)
 
 CONVENTION = "convention_stage"
 # Conflicting sessions named in a refusal; the rest are counted.
@@ -714,4 +719,197 @@ def placements_advance(today: datetime.date | None = None) -> int:
             placement.status = status
             placement.save(update_fields=["status", "updated_at"])
             moved += 1
+            if status == PlacementStatus.COMPLETED:
+                _request_evaluation_if_possible(placement)
     return moved
+
+
+def _request_evaluation_if_possible(placement: Placement) -> None:
+    """At the end of a placement its tutor is asked to evaluate it; a tutor without an
+    address is left to the staff (the placement page says the evaluation is missing)."""
+    if TutorEvaluation.objects.filter(placement=placement).exists():
+        return
+    try:
+        with transaction.atomic():
+            evaluation_request(placement)
+    except ValidationError:
+        logger.info("No evaluation link sent for placement %s", placement.pk)
+
+
+# ---------------------------------------------------------------------------------------
+# The tutor's evaluation
+# ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def evaluation_request(placement: Placement) -> TutorEvaluation:
+    """Send the tutor a fresh single-use link (a new one revokes the previous)."""
+    placement = (
+        Placement.objects.select_for_update(of=("self",))
+        .select_related("tutor__user", "learner", "company")
+        .get(pk=placement.pk)
+    )
+    if placement.status not in (PlacementStatus.IN_PROGRESS, PlacementStatus.COMPLETED):
+        raise ValidationError(
+            _("Le tuteur évalue un stage en cours ou terminé (celui-ci est « %(status)s »).")
+            % {"status": placement.get_status_display()}
+        )
+    tutor = placement.tutor
+    email = (tutor.user.email if tutor and tutor.user else tutor.email if tutor else "") or ""
+    if not email:
+        raise ValidationError(_("Le tuteur n'a pas d'adresse e-mail : impossible de lui écrire."))
+    token = secrets.token_urlsafe(32)
+    now = _now()
+    evaluation, _created = TutorEvaluation.objects.update_or_create(
+        placement=placement,
+        defaults={
+            "token_hash": hash_token(token),
+            "sent_to": email,
+            "sent_at": now,
+            "expires_at": now + datetime.timedelta(days=settings.EVALUATION_LINK_DAYS),
+            "revoked_at": None,
+            "reminders_sent": 0,
+        },
+    )
+    if evaluation.submitted_at is not None:
+        raise ValidationError(_("Le tuteur a déjà évalué ce stage."))
+    _send_evaluation_link(evaluation, token)
+    return evaluation
+
+
+def _send_evaluation_link(
+    evaluation: TutorEvaluation, token: str, *, reminder: bool = False
+) -> None:
+    placement = evaluation.placement
+    subject = (
+        _("Rappel : évaluation du stage de %(learner)s")
+        if reminder
+        else _("Évaluation du stage de %(learner)s")
+    ) % {"learner": placement.learner}
+    notify(
+        [evaluation.sent_to],
+        subject,
+        _(
+            "Bonjour,\n\nLe stage de %(learner)s chez %(company)s (du %(start)s au %(end)s) "
+            "s'achève. Merci d'évaluer ses compétences en quelques minutes, depuis votre "
+            "téléphone si vous le souhaitez (lien personnel, à usage unique, valable "
+            "jusqu'au %(expires)s) :\n%(url)s\n"
+        )
+        % {
+            "learner": placement.learner,
+            "company": placement.company,
+            "start": f"{placement.start_date:%d/%m/%Y}",
+            "end": f"{placement.end_date:%d/%m/%Y}",
+            "expires": f"{local(evaluation.expires_at):%d/%m/%Y}",
+            "url": _absolute(reverse("evaluation-link", args=[token])),
+        },
+    )
+
+
+def evaluation_for_link(token: str) -> TutorEvaluation | None:
+    """The evaluation an e-mailed link opens, while it may: else None (the page's 404)."""
+    return (
+        TutorEvaluation.objects.filter(
+            token_hash=hash_token(token),
+            submitted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=_now(),
+        )
+        .select_related("placement__learner", "placement__company", "placement__tutor")
+        .first()
+    )
+
+
+@transaction.atomic
+def evaluation_revoke(evaluation: TutorEvaluation) -> TutorEvaluation:
+    evaluation = TutorEvaluation.objects.select_for_update().get(pk=evaluation.pk)
+    if evaluation.submitted_at is not None:
+        raise ValidationError(_("Cette évaluation est déjà remplie."))
+    evaluation.revoked_at = _now()
+    evaluation.token_hash = ""
+    evaluation.save(update_fields=["revoked_at", "token_hash"])
+    return evaluation
+
+
+@transaction.atomic
+def evaluation_submit(
+    token: str,
+    *,
+    levels: dict[int, str],
+    tutor_name: str,
+    absence_days: int = 0,
+    attendance: str = "",
+    comments: str = "",
+) -> TutorEvaluation:
+    """Record the tutor's grid once: each level becomes competency evidence for the
+    learner, and the placement is « évalué ». The link dies with it."""
+    found = evaluation_for_link(token)
+    if found is None:
+        raise ValidationError(_("Ce lien d'évaluation n'est plus valable."))
+    evaluation = TutorEvaluation.objects.select_for_update().get(pk=found.pk)
+    if evaluation.submitted_at is not None:  # a second submit that waited for the lock
+        raise ValidationError(_("Ce lien d'évaluation n'est plus valable."))
+    placement = found.placement
+    expected = set(placement.competencies.values_list("pk", flat=True))
+    if set(levels) != expected:
+        raise ValidationError(_("Évaluez chaque compétence de l'annexe pédagogique."))
+    if not tutor_name.strip():
+        raise ValidationError({"tutor_name": _("Indiquez votre nom.")})
+    evaluation.tutor_name = tutor_name.strip()
+    evaluation.absence_days = absence_days
+    evaluation.attendance = attendance
+    evaluation.comments = comments
+    evaluation.submitted_at = _now()
+    evaluation.token_hash = ""
+    evaluation.full_clean()
+    evaluation.save()
+    EvaluationLine.objects.bulk_create(
+        EvaluationLine(evaluation=evaluation, competency_id=competency, level=level)
+        for competency, level in levels.items()
+    )
+    reference = _("Stage chez %(company)s du %(start)s au %(end)s") % {
+        "company": placement.company,
+        "start": f"{placement.start_date:%d/%m/%Y}",
+        "end": f"{placement.end_date:%d/%m/%Y}",
+    }
+    CompetencyEvidence.objects.bulk_create(
+        CompetencyEvidence(
+            learner_id=placement.learner_id,
+            competency_id=competency,
+            level=level,
+            source=EvidenceSource.PLACEMENT,
+            reference=reference,
+            assessor_name=evaluation.tutor_name,
+            assessor=placement.tutor.user if placement.tutor else None,
+            date=timezone.localdate(),
+        )
+        for competency, level in levels.items()
+    )
+    Placement.objects.filter(pk=placement.pk).update(
+        status=PlacementStatus.EVALUATED, updated_at=_now()
+    )
+    return evaluation
+
+
+def evaluation_reminders(now: datetime.datetime | None = None) -> int:
+    """Remind tutors who have not filled their evaluation, 3 then 10 days after it was
+    sent (a daily command). Each reminder carries a fresh link. The number sent."""
+    now = now or _now()
+    sent = 0
+    for rank, days in enumerate(settings.EVALUATION_REMINDER_DAYS, start=1):
+        due = TutorEvaluation.objects.filter(
+            submitted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            reminders_sent=rank - 1,
+            sent_at__lte=now - datetime.timedelta(days=days),
+        ).select_related("placement__learner", "placement__company")
+        for evaluation in due:
+            with transaction.atomic():
+                token = secrets.token_urlsafe(32)
+                evaluation.token_hash = hash_token(token)
+                evaluation.reminders_sent = rank
+                evaluation.save(update_fields=["token_hash", "reminders_sent"])
+                _send_evaluation_link(evaluation, token, reminder=True)
+            sent += 1
+    return sent

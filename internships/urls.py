@@ -24,5 +24,6 @@ urlpatterns = [
     path("stages/<int:pk>/signer/<int:signature_pk>/", views.placement_sign, name="placement-sign"),
     path("stages/<int:pk>/<str:action>/", views.placement_action, name="placement-action"),
     path("signer/<str:token>/", views.sign_link, name="sign-link"),
+    path("evaluation/<str:token>/", views.evaluation_link, name="evaluation-link"),
     path("signer/<str:token>/convention.pdf", views.sign_link_pdf, name="sign-link-pdf"),
 ]

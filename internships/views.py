@@ -26,7 +26,15 @@ from school.models import Learner, Role, role_of
 from school.portal import Section
 
 from . import services
-from .forms import ApplyForm, OfferForm, PlacementForm, ReasonForm, ScanForm, SlotFormSet
+from .forms import (
+    ApplyForm,
+    EvaluationForm,
+    OfferForm,
+    PlacementForm,
+    ReasonForm,
+    ScanForm,
+    SlotFormSet,
+)
 from .models import (
     AgreementVersion,
     Application,
@@ -36,6 +44,7 @@ from .models import (
     PlacementOffer,
     PlacementStatus,
     Signature,
+    TutorEvaluation,
     VersionStatus,
 )
 
@@ -351,6 +360,7 @@ def placement_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    evaluation = TutorEvaluation.objects.filter(placement=placement).first()
     versions = list(placement.versions.all())
     current = next((v for v in versions if v.status == VersionStatus.TO_SIGN), None)
     mine = [
@@ -363,6 +373,7 @@ def placement_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "internships/placement_detail.html",
         {
             "placement": placement,
+            "evaluation": evaluation,
             "slots": list(placement.slots.all()),
             "versions": versions,
             "current": current,
@@ -437,6 +448,19 @@ def placement_action(request: AuthenticatedRequest, pk: int, action: str) -> Htt
             request,
             lambda: services.placement_cancel(placement, reason=reason, by=user),
             _("Stage annulé."),
+        )
+    elif action == "evaluation":
+        _attempt(
+            request,
+            lambda: services.evaluation_request(placement),
+            _("Lien d'évaluation envoyé au tuteur."),
+        )
+    elif action == "revoke-evaluation":
+        evaluation = get_object_or_404(TutorEvaluation, placement=placement)
+        _attempt(
+            request,
+            lambda: services.evaluation_revoke(evaluation),
+            _("Lien d'évaluation révoqué."),
         )
     elif action == "paper":
         upload = ScanForm(request.POST, request.FILES)
@@ -513,4 +537,42 @@ def sign_link_pdf(request: HttpRequest, token: str) -> FileResponse:
         document.file.open("rb"),
         filename=f"convention-{document.number}.pdf",
         content_type="application/pdf",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The tutor's evaluation link: no account, phone first, 404 once used, revoked or expired.
+# ---------------------------------------------------------------------------------------
+
+
+@never_cache
+def evaluation_link(request: HttpRequest, token: str) -> HttpResponse:
+    evaluation = services.evaluation_for_link(token)
+    if evaluation is None:
+        raise Http404
+    placement = evaluation.placement
+    competencies = list(placement.competencies.order_by("block__code", "code"))
+    tutor = placement.tutor
+    form = EvaluationForm(
+        request.POST or None,
+        competencies=competencies,
+        initial={"tutor_name": f"{tutor.first_name} {tutor.last_name}" if tutor else ""},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if _attempt(
+            request,
+            lambda: services.evaluation_submit(
+                token,
+                levels=form.levels(),
+                tutor_name=data["tutor_name"],
+                absence_days=data["absence_days"],
+                attendance=data["attendance"],
+                comments=data["comments"],
+            ),
+            _("Évaluation enregistrée. Merci pour votre accompagnement."),
+        ):
+            return render(request, "internships/evaluation_done.html", {"placement": placement})
+    return render(
+        request, "internships/evaluation_form.html", {"form": form, "placement": placement}
     )

@@ -95,6 +95,14 @@ def _static_roots() -> list[Path]:
     ]
 
 
+def signing_place() -> str:
+    """The town the school signs in: the end of its address (« …, 52800 Nogent »), so
+    that another school of the network signs in its own."""
+    address = settings.SCHOOL_IDENTITY["address"]
+    town = re.search(r"\b\d{5}\s+(.+)$", address)
+    return town.group(1).strip() if town else address
+
+
 def verification_url(code: str) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("verify", args=[code])
 
