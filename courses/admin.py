@@ -20,6 +20,7 @@ from .models import (
     ClosurePeriod,
     Competency,
     CompetencyBlock,
+    CompetencyEvidence,
     Course,
     Derogation,
     Machine,
@@ -314,3 +315,14 @@ class AttendanceAdmin(SimpleHistoryAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(CompetencyEvidence)
+class CompetencyEvidenceAdmin(SimpleHistoryAdmin):
+    list_display = ["learner", "competency", "level", "source", "assessor_name", "date"]
+    list_filter = ["source", "level", "competency__block__programme"]
+    search_fields = ["learner__last_name", "learner__first_name", "competency__code"]
+    list_select_related = ["learner", "competency"]
+    autocomplete_fields = ["learner", "assessor"]
+    raw_id_fields = ["competency"]
+    date_hierarchy = "date"

@@ -21,12 +21,15 @@ from school.models import User
 
 from . import services
 from .models import (
+    Absence,
     AgreementVersion,
     Application,
+    EvaluationLine,
     Placement,
     PlacementOffer,
     ScheduleSlot,
     Signature,
+    TutorEvaluation,
     Visit,
 )
 
@@ -115,6 +118,14 @@ class VersionInline(admin.TabularInline):
         return False
 
 
+class AbsenceInline(admin.TabularInline):
+    """Absences are recorded here: they shorten the duration the attestation states."""
+
+    model = Absence
+    extra = 0
+    fields = ["date", "hours", "justified", "reason"]
+
+
 class VisitInline(admin.TabularInline):
     model = Visit
     extra = 0
@@ -129,8 +140,22 @@ class PlacementAdmin(SimpleHistoryAdmin):
     search_fields = ["learner__last_name", "learner__first_name", "company__legal_name"]
     list_select_related = ["learner", "company", "referent"]
     date_hierarchy = "start_date"
-    inlines = [ScheduleSlotInline, VersionInline, VisitInline]
-    actions = ["freeze"]
+    inlines = [ScheduleSlotInline, VersionInline, AbsenceInline, VisitInline]
+    actions = ["freeze", "request_evaluation"]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        for instance in formset.save(commit=False):
+            if isinstance(instance, Absence | Visit) and not instance.pk:
+                setattr(
+                    instance,
+                    "recorded_by" if isinstance(instance, Absence) else "by",
+                    _user(request),
+                )
+        super().save_formset(request, form, formset, change)
+
+    @admin.action(description=_("Demander l'évaluation au tuteur (nouveau lien)"))
+    def request_evaluation(self, request: HttpRequest, queryset: QuerySet[Placement]) -> None:
+        _run(request, queryset, services.evaluation_request)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in Placement._meta.fields] + ["competencies"]
@@ -172,6 +197,36 @@ class AgreementVersionAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class EvaluationLineInline(admin.TabularInline):
+    model = EvaluationLine
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("competency", "level")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(TutorEvaluation)
+class TutorEvaluationAdmin(SimpleHistoryAdmin):
+    list_display = ["placement", "sent_to", "sent_at", "reminders_sent", "submitted_at"]
+    list_select_related = ["placement__learner", "placement__company"]
+    search_fields = ["placement__learner__last_name", "sent_to"]
+    inlines = [EvaluationLineInline]
+    exclude = ["token_hash"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in TutorEvaluation._meta.fields if f.name != "token_hash"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Révoquer le lien d'évaluation"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[TutorEvaluation]) -> None:
+        _run(request, queryset, services.evaluation_revoke)
 
 
 @admin.register(Visit)

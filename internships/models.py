@@ -41,6 +41,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def working_weeks(first: datetime.date, last: datetime.date) -> Decimal:
+    """Weeks of a period as PFMP are counted: its working days (Monday to Friday) over
+    five, one decimal; what the programme's required weeks are compared with."""
+    days = (last - first).days + 1
+    working = sum(1 for n in range(days) if (first + ONE_DAY * n).weekday() < 5)
+    return (Decimal(working) / 5).quantize(Decimal("0.1"))
+
+
 def _person(someone: Contact | Guardian) -> str:
     return f"{someone.first_name} {someone.last_name}"
 
@@ -393,11 +401,7 @@ class Placement(models.Model):
 
     @property
     def weeks(self) -> Decimal:
-        """Weeks of the period as PFMP are counted: its working days (Monday to Friday)
-        over five, one decimal; what the programme's required weeks are compared with."""
-        days = (self.end_date - self.start_date).days + 1
-        working = sum(1 for n in range(days) if (self.start_date + ONE_DAY * n).weekday() < 5)
-        return (Decimal(working) / 5).quantize(Decimal("0.1"))
+        return working_weeks(self.start_date, self.end_date)
 
     def presence_days(self, slots: Iterable[ScheduleSlot]) -> list[datetime.date]:
         """The dates of the period on which the schedule has the learner at the company."""

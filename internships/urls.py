@@ -19,6 +19,7 @@ urlpatterns = [
         name="application-decide",
     ),
     path("stages/", views.placement_list, name="placement-list"),
+    path("stages/suivi/", views.placement_follow_up, name="placement-follow-up"),
     path("stages/<int:pk>/", views.placement_detail, name="placement-detail"),
     path("stages/<int:pk>/modifier/", views.placement_edit, name="placement-edit"),
     path("stages/<int:pk>/signer/<int:signature_pk>/", views.placement_sign, name="placement-sign"),

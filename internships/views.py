@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -26,6 +27,7 @@ from school.models import Learner, Role, role_of
 from school.portal import Section
 
 from . import services
+from .follow_up import follow_up
 from .forms import (
     ApplyForm,
     EvaluationForm,
@@ -102,7 +104,10 @@ def home_section(request: AuthenticatedRequest) -> Section | None:
             },
         )
     if role_of(user) == Role.STAFF:
-        return Section("internships/home_section.html", {"signatures": pending})
+        return Section(
+            "internships/home_section.html",
+            {"signatures": pending, "follow_up": follow_up(timezone.localdate()), "limit": 10},
+        )
     return None
 
 
@@ -113,6 +118,19 @@ def pending_signatures(user: Any) -> list[Signature]:
         .filter(version__placement__in=Placement.objects.visible_to(user))
         .select_related("version__placement__learner", "version__placement__company")
         .order_by("version__created_at")[:20]
+    )
+
+
+@login_required
+def placement_follow_up(request: AuthenticatedRequest) -> HttpResponse:
+    """Staff: agreements waiting for signatures (who is missing), learners without a
+    placement to come, learners short of their programme's required weeks."""
+    if role_of(request.user) != Role.STAFF:
+        raise Http404
+    return render(
+        request,
+        "internships/follow_up.html",
+        {"follow_up": follow_up(timezone.localdate()), "limit": None},
     )
 
 

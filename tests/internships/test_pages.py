@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -149,4 +150,40 @@ def test_a_placement_list_page_costs_the_same_for_one_row_and_for_many(page: str
         make()
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
+    assert len(many) == len(one)
+
+
+def test_staff_follow_up_names_missing_signers_learners_without_placement_and_short_weeks(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    from internships import services
+
+    world.learner.birth_date = datetime.date(2004, 1, 1)
+    world.learner.save()
+    placement = PlacementFactory(learner=world.learner, company=world.company)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.placement_freeze(placement, by=world.staff)
+    page = as_user(world.staff).get("/stages/suivi/")
+    assert page.status_code == 200
+    text = " ".join(html.unescape(page.text).split())
+    assert "1 convention en attente de signatures" in text
+    assert "manque chef d'établissement (Hélène Garnier, directrice)" in text
+    # The other learner has no placement at all; the first has 3 weeks of 12.
+    assert f"{world.other_learner} — Bac pro 2026" in text
+    assert "3,0 semaine(s) sur 12 requises" in text
+    assert as_user(world.learner_user).get("/stages/suivi/").status_code == 404
+
+
+def test_the_follow_up_costs_the_same_for_one_learner_and_for_many(world: World) -> None:
+    from tests.factories import EnrolmentFactory
+
+    client = as_user(world.staff)
+    PlacementFactory(learner=world.learner)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/stages/suivi/").status_code == 200
+    for _ in range(6):
+        learner = EnrolmentFactory(cohort=world.cohort).learner
+        PlacementFactory(learner=learner)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/stages/suivi/").status_code == 200
     assert len(many) == len(one)

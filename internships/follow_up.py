@@ -1,0 +1,85 @@
+"""The staff's follow-up of placements, read in a constant number of queries: who has
+not signed yet, who has no placement to come, who is short of the programme's weeks."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from school.models import Enrolment, Learner
+
+from .models import AgreementVersion, Placement, Signature, VersionStatus, working_weeks
+
+
+@dataclass(frozen=True)
+class Waiting:
+    version: AgreementVersion
+    missing: list[Signature]
+
+
+@dataclass(frozen=True)
+class Progress:
+    learner: Learner
+    enrolment: Enrolment
+    weeks: Decimal
+    required: int
+    upcoming: list[Placement] = field(default_factory=list)
+
+    @property
+    def short(self) -> Decimal:
+        return max(Decimal(self.required) - self.weeks, Decimal(0))
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    waiting: list[Waiting]
+    without_placement: list[Progress]
+    short_of_weeks: list[Progress]
+
+
+def follow_up(today: datetime.date) -> FollowUp:
+    versions = (
+        AgreementVersion.objects.filter(status=VersionStatus.TO_SIGN)
+        .select_related("placement__learner", "placement__company")
+        .prefetch_related(Prefetch("signatures", Signature.objects.order_by("order")))
+        .order_by("created_at")
+    )
+    waiting = [
+        Waiting(version, [s for s in version.signatures.all() if not s.is_signed])
+        for version in versions
+    ]
+    enrolments = list(
+        Enrolment.objects.active()
+        .select_related("learner", "cohort__programme")
+        .order_by("cohort__name", "learner__last_name", "learner__first_name")
+    )
+    placements: dict[int, list[Placement]] = defaultdict(list)
+    for placement in (
+        Placement.objects.current()
+        .filter(learner__in=[enrolment.learner_id for enrolment in enrolments])
+        .select_related("company")
+        .order_by("start_date")
+    ):
+        placements[placement.learner_id].append(placement)
+    progress = [
+        Progress(
+            learner=enrolment.learner,
+            enrolment=enrolment,
+            weeks=sum(
+                (working_weeks(p.start_date, p.end_date) for p in placements[enrolment.learner_id]),
+                Decimal(0),
+            ),
+            required=enrolment.cohort.programme.placement_weeks_min,
+            upcoming=[p for p in placements[enrolment.learner_id] if p.end_date >= today],
+        )
+        for enrolment in enrolments
+    ]
+    return FollowUp(
+        waiting=waiting,
+        without_placement=[row for row in progress if not row.upcoming],
+        short_of_weeks=[row for row in progress if row.short],
+    )
