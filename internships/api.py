@@ -222,16 +222,19 @@ class PlacementViewSet(ListRetrieveCreateUpdateViewSet):
         "amend": {Role.STAFF},
         "cancel": {Role.STAFF},
         "paper_signature": {Role.STAFF},
+        "request_evaluation": {Role.STAFF},
         "sign": set(Role.values),
     }
 
     def get_queryset(self) -> QuerySet[Placement]:
         return (
             Placement.objects.visible_to(self.request.user)
-            .select_related("learner", "company")
+            .select_related("learner", "company", "evaluation")
             .prefetch_related(
                 "slots",
                 "competencies",
+                "absences",
+                "evaluation__lines",
                 Prefetch(
                     "versions",
                     AgreementVersion.objects.select_related("document").prefetch_related(
@@ -308,6 +311,14 @@ class PlacementViewSet(ListRetrieveCreateUpdateViewSet):
             reason=data.validated_data["reason"],
             by=request.user,
         )
+        return self._answer(placement)
+
+    @extend_schema(request=None, responses=PlacementSerializer)
+    @action(detail=True, methods=["post"], url_path="request-evaluation")
+    def request_evaluation(self, request: Request, pk: str | None = None) -> Response:
+        """E-mail the tutor a new single-use evaluation link (the previous one dies)."""
+        placement = self.get_object()
+        call_service(services.evaluation_request, placement=placement)
         return self._answer(placement)
 
     def _block(self, placement: Placement, signature_id: int) -> Signature:

@@ -9,7 +9,10 @@ from school.models import IssuedDocument, Learner, User
 from school.serializers import ModelRulesSerializer, VisiblePrimaryKeyRelatedField
 
 from .models import (
+    Absence,
     AgreementVersion,
+    EvaluationLine,
+    TutorEvaluation,
     Application,
     Placement,
     PlacementOffer,
@@ -127,6 +130,41 @@ class VersionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class EvaluationLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EvaluationLine
+        fields = ["competency", "level"]
+        read_only_fields = fields
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    lines = EvaluationLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = TutorEvaluation
+        fields = [
+            "sent_to",
+            "sent_at",
+            "expires_at",
+            "revoked_at",
+            "reminders_sent",
+            "submitted_at",
+            "tutor_name",
+            "absence_days",
+            "attendance",
+            "comments",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+class AbsenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Absence
+        fields = ["date", "hours", "justified", "reason"]
+        read_only_fields = fields
+
+
 class PlacementSerializer(serializers.ModelSerializer):
     """A placement read, and written through ``services.placement_save``: the model's
     fields, its weekly schedule and its competencies in one request."""
@@ -147,6 +185,8 @@ class PlacementSerializer(serializers.ModelSerializer):
     )
     slots = SlotSerializer(many=True)
     versions = VersionSerializer(many=True, read_only=True)
+    evaluation = EvaluationSerializer(read_only=True, allow_null=True)
+    absences = AbsenceSerializer(many=True, read_only=True)
     weeks = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True)
 
     class Meta:
@@ -174,6 +214,8 @@ class PlacementSerializer(serializers.ModelSerializer):
             "cancellation_reason",
             "weeks",
             "versions",
+            "absences",
+            "evaluation",
         ]
         read_only_fields = ["application", "status", "cancellation_reason"]
 

@@ -841,15 +841,37 @@ def evaluation_submit(
     attendance: str = "",
     comments: str = "",
 ) -> TutorEvaluation:
-    """Record the tutor's grid once: each level becomes competency evidence for the
-    learner, and the placement is « évalué ». The link dies with it."""
+    """Record the tutor's grid once, from the e-mailed link: each level becomes
+    competency evidence for the learner, and the placement is « évalué ». The link dies
+    with it."""
     found = evaluation_for_link(token)
     if found is None:
         raise ValidationError(_("Ce lien d'évaluation n'est plus valable."))
-    evaluation = TutorEvaluation.objects.select_for_update().get(pk=found.pk)
-    if evaluation.submitted_at is not None:  # a second submit that waited for the lock
-        raise ValidationError(_("Ce lien d'évaluation n'est plus valable."))
-    placement = found.placement
+    return evaluation_record(
+        found,
+        levels=levels,
+        tutor_name=tutor_name,
+        absence_days=absence_days,
+        attendance=attendance,
+        comments=comments,
+    )
+
+
+@transaction.atomic
+def evaluation_record(
+    evaluation: TutorEvaluation,
+    *,
+    levels: dict[int, str],
+    tutor_name: str,
+    absence_days: int = 0,
+    attendance: str = "",
+    comments: str = "",
+) -> TutorEvaluation:
+    """Record the tutor's grid (from the link, or from the tutor's partner account)."""
+    placement = evaluation.placement
+    evaluation = TutorEvaluation.objects.select_for_update().get(pk=evaluation.pk)
+    if not evaluation.is_open:  # filled, revoked or expired, maybe while we waited
+        raise ValidationError(_("Cette évaluation n'est plus ouverte."))
     expected = set(placement.competencies.values_list("pk", flat=True))
     if set(levels) != expected:
         raise ValidationError(_("Évaluez chaque compétence de l'annexe pédagogique."))

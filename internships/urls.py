@@ -22,6 +22,7 @@ urlpatterns = [
     path("stages/suivi/", views.placement_follow_up, name="placement-follow-up"),
     path("stages/<int:pk>/", views.placement_detail, name="placement-detail"),
     path("stages/<int:pk>/modifier/", views.placement_edit, name="placement-edit"),
+    path("stages/<int:pk>/evaluation/", views.evaluation_from_account, name="placement-evaluate"),
     path("stages/<int:pk>/signer/<int:signature_pk>/", views.placement_sign, name="placement-sign"),
     path("stages/<int:pk>/<str:action>/", views.placement_action, name="placement-action"),
     path("signer/<str:token>/", views.sign_link, name="sign-link"),

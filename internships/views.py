@@ -88,6 +88,13 @@ def home_section(request: AuthenticatedRequest) -> Section | None:
                 "offers": offers.select_related("company")[:10],
                 "applications": applications.select_related("offer", "learner")[:10],
                 "signatures": pending,
+                "evaluations": [
+                    evaluation
+                    for evaluation in TutorEvaluation.objects.filter(
+                        placement__tutor__user=user, submitted_at__isnull=True
+                    ).select_related("placement__learner")
+                    if evaluation.is_open
+                ],
             },
         )
     if role_of(user) in (Role.LEARNER, Role.GUARDIAN):
@@ -568,6 +575,20 @@ def evaluation_link(request: HttpRequest, token: str) -> HttpResponse:
     evaluation = services.evaluation_for_link(token)
     if evaluation is None:
         raise Http404
+    return _evaluation_form(request, evaluation)
+
+
+@login_required
+def evaluation_from_account(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The tutor with a partner account fills the same form without the link."""
+    placement = get_object_or_404(_placements(request), pk=pk, tutor__user=request.user)
+    evaluation = TutorEvaluation.objects.filter(placement=placement).first()
+    if evaluation is None or not evaluation.is_open:
+        raise Http404
+    return _evaluation_form(request, evaluation)
+
+
+def _evaluation_form(request: HttpRequest, evaluation: TutorEvaluation) -> HttpResponse:
     placement = evaluation.placement
     competencies = list(placement.competencies.order_by("block__code", "code"))
     tutor = placement.tutor
@@ -580,8 +601,8 @@ def evaluation_link(request: HttpRequest, token: str) -> HttpResponse:
         data = form.cleaned_data
         if _attempt(
             request,
-            lambda: services.evaluation_submit(
-                token,
+            lambda: services.evaluation_record(
+                evaluation,
                 levels=form.levels(),
                 tutor_name=data["tutor_name"],
                 absence_days=data["absence_days"],

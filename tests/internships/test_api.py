@@ -236,3 +236,23 @@ def test_the_placement_list_with_signed_versions_costs_the_same(
         ready()
     many, _rows = _count(client, "/api/v1/placements/")
     assert many == one
+
+
+def test_staff_request_the_tutor_s_evaluation_and_read_it_back(
+    world: World, api_as: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    placement = PlacementFactory(status=PlacementStatus.IN_PROGRESS, tutor__email="t@f.test")
+    client = api_as(world.staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(f"/api/v1/placements/{placement.pk}/request-evaluation/")
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["evaluation"]["sent_to"] == "t@f.test"
+    draft = PlacementFactory()
+    refused = client.post(f"/api/v1/placements/{draft.pk}/request-evaluation/")
+    assert refused.status_code == 400 and "en cours ou terminé" in str(refused.json())
+    assert (
+        api_as(world.partner)
+        .post(f"/api/v1/placements/{placement.pk}/request-evaluation/")
+        .status_code
+        == 404
+    )

@@ -172,6 +172,11 @@ def test_staff_follow_up_names_missing_signers_learners_without_placement_and_sh
     assert f"{world.other_learner} — Bac pro 2026" in text
     assert "3,0 semaine(s) sur 12 requises" in text
     assert as_user(world.learner_user).get("/stages/suivi/").status_code == 404
+    # The same lists head the staff's home page; the learner's shows the agreement to sign.
+    home = html.unescape(as_user(world.staff).get("/").text)
+    assert "1 convention en attente de signatures" in " ".join(home.split())
+    mine = html.unescape(as_user(world.learner_user).get("/").text)
+    assert "Conventions à signer" in mine and world.company.legal_name in mine
 
 
 def test_the_follow_up_costs_the_same_for_one_learner_and_for_many(world: World) -> None:
@@ -187,3 +192,33 @@ def test_the_follow_up_costs_the_same_for_one_learner_and_for_many(world: World)
     with CaptureQueriesContext(connection) as many:
         assert client.get("/stages/suivi/").status_code == 200
     assert len(many) == len(one)
+
+
+def test_a_tutor_with_an_account_evaluates_from_the_partner_home(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    from courses.models import CompetencyEvidence
+    from internships import services
+    from tests.factories import CompetencyFactory
+
+    world.contact.is_tutor = True
+    world.contact.save()
+    placement = PlacementFactory(
+        company=world.company, tutor=world.contact, status=PlacementStatus.COMPLETED
+    )
+    competency = CompetencyFactory()
+    placement.competencies.set([competency])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.evaluation_request(placement)
+    client = as_user(world.partner)
+    assert f"/stages/{placement.pk}/evaluation/" in client.get("/").text
+    answer = client.post(
+        f"/stages/{placement.pk}/evaluation/",
+        {"tutor_name": "Julien Mercier", "absence_days": "0", f"level_{competency.pk}": "mastered"},
+    )
+    assert "Évaluation enregistrée" in answer.text
+    assert CompetencyEvidence.objects.get(learner=placement.learner).level == "mastered"
+    assert client.get(f"/stages/{placement.pk}/evaluation/").status_code == 404
+    stranger = UserFactory(role=Role.PARTNER)
+    ContactFactory(company=world.company, user=stranger)
+    assert as_user(stranger).get(f"/stages/{placement.pk}/evaluation/").status_code == 404
