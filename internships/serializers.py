@@ -11,13 +11,13 @@ from school.serializers import ModelRulesSerializer, VisiblePrimaryKeyRelatedFie
 from .models import (
     Absence,
     AgreementVersion,
-    EvaluationLine,
-    TutorEvaluation,
     Application,
+    EvaluationLine,
     Placement,
     PlacementOffer,
     ScheduleSlot,
     Signature,
+    TutorEvaluation,
     Visit,
 )
 
