@@ -11,7 +11,13 @@ from django.db import connection
 from internships import services
 from internships.models import Application, ApplicationStatus, OfferStatus, Placement
 from school.models import Role
-from tests.factories import ApplicationFactory, LearnerFactory, OfferFactory, UserFactory
+from tests.factories import (
+    ApplicationFactory,
+    LearnerFactory,
+    OfferFactory,
+    PlacementFactory,
+    UserFactory,
+)
 from tests.school.test_concurrency import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -64,3 +70,44 @@ def test_one_learner_accepted_by_two_companies_at_once_gets_one_placement(attemp
     assert outcomes.count("ok") == 1
     assert any("déjà un stage accepté" in outcome for outcome in outcomes)
     assert Placement.objects.filter(learner=learner).count() == 1
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_session_and_a_placement_written_at_once_never_overlap(attempt: int) -> None:
+    from courses import services as course_services
+    from tests.factories import CohortFactory, CourseFactory, EnrolmentFactory, RoomFactory
+
+    learner = LearnerFactory(birth_date=datetime.date(2004, 1, 1))
+    cohort = CohortFactory()
+    EnrolmentFactory(learner=learner, cohort=cohort)
+    # The company and its people exist; the placement is still to be written.
+    model = PlacementFactory(learner=learner)
+    fresh = Placement(
+        learner=learner,
+        company=model.company,
+        tutor=model.tutor,
+        signatory=model.signatory,
+        referent=model.referent,
+        start_date=model.start_date,
+        end_date=model.end_date,
+        activities=model.activities,
+    )
+    model.delete()
+    trainer = UserFactory(role=Role.TRAINER)
+    course, room = CourseFactory(programme=cohort.programme), RoomFactory()
+    slots = [{"weekday": 0, "start_time": datetime.time(8), "end_time": datetime.time(12)}]
+
+    outcomes = race(
+        lambda: services.placement_save(fresh, slots=slots),
+        lambda: course_services.session_create(
+            course=course,
+            cohort=cohort,
+            trainer=trainer,
+            room=room,
+            start=datetime.datetime(2027, 3, 15, 7, tzinfo=datetime.UTC),
+            end=datetime.datetime(2027, 3, 15, 11, tzinfo=datetime.UTC),
+        ),
+    )
+
+    assert outcomes.count("ok") == 1, outcomes
+    assert any("chevauche" in o or "en stage" in o for o in outcomes), outcomes
