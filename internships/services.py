@@ -832,32 +832,6 @@ def evaluation_revoke(evaluation: TutorEvaluation) -> TutorEvaluation:
 
 
 @transaction.atomic
-def evaluation_submit(
-    token: str,
-    *,
-    levels: dict[int, str],
-    tutor_name: str,
-    absence_days: int = 0,
-    attendance: str = "",
-    comments: str = "",
-) -> TutorEvaluation:
-    """Record the tutor's grid once, from the e-mailed link: each level becomes
-    competency evidence for the learner, and the placement is « évalué ». The link dies
-    with it."""
-    found = evaluation_for_link(token)
-    if found is None:
-        raise ValidationError(_("Ce lien d'évaluation n'est plus valable."))
-    return evaluation_record(
-        found,
-        levels=levels,
-        tutor_name=tutor_name,
-        absence_days=absence_days,
-        attendance=attendance,
-        comments=comments,
-    )
-
-
-@transaction.atomic
 def evaluation_record(
     evaluation: TutorEvaluation,
     *,
@@ -867,7 +841,9 @@ def evaluation_record(
     attendance: str = "",
     comments: str = "",
 ) -> TutorEvaluation:
-    """Record the tutor's grid (from the link, or from the tutor's partner account)."""
+    """Record the tutor's grid once (from the e-mailed link or the tutor's partner
+    account): each level becomes competency evidence for the learner, and the placement
+    is « évalué ». The link dies with it."""
     placement = evaluation.placement
     evaluation = TutorEvaluation.objects.select_for_update().get(pk=evaluation.pk)
     if not evaluation.is_open:  # filled, revoked or expired, maybe while we waited

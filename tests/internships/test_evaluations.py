@@ -111,8 +111,10 @@ def test_a_revoked_or_expired_link_answers_404(completed) -> None:
     with time_machine.travel(AFTER_THE_PLACEMENT):
         services.evaluation_revoke(completed.evaluation)
         assert Client().get(f"/evaluation/{link}/").status_code == 404
-    with time_machine.travel(AFTER_THE_PLACEMENT), pytest.raises(ValidationError):
-        services.evaluation_submit(link, levels={}, tutor_name="X")
+    with time_machine.travel(AFTER_THE_PLACEMENT):
+        assert services.evaluation_for_link(link) is None
+        with pytest.raises(ValidationError, match="n'est plus ouverte"):
+            services.evaluation_record(completed.evaluation, levels={}, tutor_name="X")
 
 
 def test_the_link_expires_after_thirty_days(completed) -> None:
