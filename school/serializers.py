@@ -340,10 +340,10 @@ class DocumentReissueSerializer(serializers.Serializer):
         )
     )
     start = serializers.DateField(
-        required=False, help_text=_("Début de la période (attestation d'assiduité).")
+        required=False, help_text=_("Début de la période (attestations d'assiduité et de stage).")
     )
     end = serializers.DateField(
-        required=False, help_text=_("Fin de la période (attestation d'assiduité).")
+        required=False, help_text=_("Fin de la période (attestations d'assiduité et de stage).")
     )
     week = serializers.DateField(
         required=False, help_text=_("Un jour de la semaine voulue (feuille d'émargement).")
@@ -378,7 +378,8 @@ class DocumentReissueSerializer(serializers.Serializer):
 class DocumentIssueSerializer(DocumentReissueSerializer):
     kind = serializers.CharField(
         help_text=_(
-            "Code du type : attestation_fin_formation, attestation_assiduite, feuille_emargement."
+            "Code du type : attestation_fin_formation, attestation_assiduite, "
+            "feuille_emargement, attestation_stage."
         )
     )
 
@@ -398,14 +399,16 @@ class DocumentRevokeSerializer(serializers.Serializer):
 
 class DocumentBatchCreateSerializer(serializers.Serializer):
     kind = serializers.CharField(
-        help_text=_("Code du type : attestation_fin_formation, attestation_assiduite.")
+        help_text=_(
+            "Code du type : attestation_fin_formation, attestation_assiduite, attestation_stage."
+        )
     )
     cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
     start = serializers.DateField(
-        required=False, help_text=_("Début de la période (attestation d'assiduité).")
+        required=False, help_text=_("Début de la période (attestations d'assiduité et de stage).")
     )
     end = serializers.DateField(
-        required=False, help_text=_("Fin de la période (attestation d'assiduité).")
+        required=False, help_text=_("Fin de la période (attestations d'assiduité et de stage).")
     )
 
     def validate_kind(self, kind: str) -> str:
