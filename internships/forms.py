@@ -9,7 +9,7 @@ from companies.models import Company, Contact
 from courses.models import Competency, CompetencyLevel
 from school.models import Role, User
 
-from .models import Placement, PlacementOffer, ScheduleSlot
+from .models import Absence, Placement, PlacementOffer, ScheduleSlot, Visit
 
 
 class OfferForm(forms.ModelForm):
@@ -139,3 +139,20 @@ class EvaluationForm(forms.Form):
 
     def level_fields(self) -> list[forms.BoundField]:
         return [self[f"level_{c.pk}"] for c in self.competencies]
+
+
+class VisitForm(forms.ModelForm):
+    class Meta:
+        model = Visit
+        fields = ["kind", "date", "notes"]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class AbsenceForm(forms.ModelForm):
+    class Meta:
+        model = Absence
+        fields = ["date", "hours", "justified", "reason"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}

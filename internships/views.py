@@ -29,6 +29,7 @@ from school.portal import Section
 from . import services
 from .follow_up import follow_up
 from .forms import (
+    AbsenceForm,
     ApplyForm,
     EvaluationForm,
     OfferForm,
@@ -36,6 +37,7 @@ from .forms import (
     ReasonForm,
     ScanForm,
     SlotFormSet,
+    VisitForm,
 )
 from .models import (
     AgreementVersion,
@@ -48,6 +50,7 @@ from .models import (
     Signature,
     TutorEvaluation,
     VersionStatus,
+    Visit,
 )
 
 PAGE_SIZE = 20
@@ -378,6 +381,8 @@ def placement_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         _placements(request).prefetch_related(
             "slots",
             "competencies",
+            "absences",
+            Prefetch("visits", Visit.objects.select_related("by")),
             Prefetch(
                 "versions",
                 AgreementVersion.objects.select_related("document").prefetch_related("signatures"),
@@ -407,6 +412,9 @@ def placement_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "may_edit": placement.is_editable and placement.can_be_changed_by(request.user),
             "reason_form": ReasonForm(),
             "scan_form": ScanForm(),
+            "follows": _follows(placement, request.user),
+            "visit_form": VisitForm(),
+            "absence_form": AbsenceForm(),
         },
     )
 
@@ -452,6 +460,8 @@ def placement_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def placement_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     placement = get_object_or_404(_placements(request), pk=pk)
     user = request.user
+    if action in FOLLOW_UP_ACTIONS and _follows(placement, user):
+        return _record_follow_up(request, placement, action)
     if role_of(user) != Role.STAFF:
         raise Http404
     if action == "ready":
@@ -505,6 +515,36 @@ def placement_action(request: AuthenticatedRequest, pk: int, action: str) -> Htt
     else:
         raise Http404
     return redirect("placement-detail", pk)
+
+
+FOLLOW_UP_ACTIONS = ("visit", "absence")
+
+
+def _follows(placement: Placement, user: Any) -> bool:
+    """The staff and the placement's school referent record its visits and absences."""
+    return role_of(user) == Role.STAFF or placement.referent_id == user.pk
+
+
+def _record_follow_up(
+    request: AuthenticatedRequest, placement: Placement, action: str
+) -> HttpResponse:
+    form: VisitForm | AbsenceForm = (
+        VisitForm(request.POST) if action == "visit" else AbsenceForm(request.POST)
+    )
+    form.instance.placement = placement
+    if form.is_valid():
+        record = form.save(commit=False)
+        if isinstance(record, Visit):
+            record.by = request.user
+        else:
+            record.recorded_by = request.user
+        record.save()
+        messages.success(request, _("Suivi enregistré."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    return redirect("placement-detail", placement.pk)
 
 
 @require_POST

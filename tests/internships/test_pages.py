@@ -222,3 +222,31 @@ def test_a_tutor_with_an_account_evaluates_from_the_partner_home(
     stranger = UserFactory(role=Role.PARTNER)
     ContactFactory(company=world.company, user=stranger)
     assert as_user(stranger).get(f"/stages/{placement.pk}/evaluation/").status_code == 404
+
+
+def test_the_referent_records_a_visit_and_an_absence_on_the_placement_page(world: World) -> None:
+    from internships.models import Absence, Visit
+
+    placement = PlacementFactory(referent=world.trainer)
+    client = as_user(world.trainer)
+    client.post(
+        f"/stages/{placement.pk}/visit/",
+        {"kind": "call", "date": "2027-03-10", "notes": "Point avec le tuteur : RAS."},
+    )
+    outside = client.post(
+        f"/stages/{placement.pk}/absence/", {"date": "2027-04-10", "hours": "7"}, follow=True
+    )
+    assert "Ce jour n'est pas dans la période du stage." in html.unescape(outside.text)
+    client.post(f"/stages/{placement.pk}/absence/", {"date": "2027-03-11", "hours": "3.5"})
+    assert Visit.objects.get(placement=placement).by == world.trainer
+    assert Absence.objects.get(placement=placement).hours == 3.5
+    page = client.get(f"/stages/{placement.pk}/").text
+    assert "Point avec le tuteur" in page
+    # Another trainer (not the referent) records nothing.
+    other = PlacementFactory()
+    assert (
+        as_user(world.other_trainer)
+        .post(f"/stages/{other.pk}/visit/", {"kind": "call", "date": "2027-03-10", "notes": "x"})
+        .status_code
+        == 404
+    )
