@@ -143,6 +143,18 @@ class PlacementOffer(models.Model):
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("La fin de la période précède son début.")})
+        if self.pk and self.places is not None:
+            accepted = Application.objects.filter(offer=self).accepted().count()
+            if self.places < accepted:
+                raise ValidationError(
+                    {
+                        "places": _(
+                            "%(count)s candidatures sont déjà acceptées : l'offre ne peut pas "
+                            "compter moins de places."
+                        )
+                        % {"count": accepted}
+                    }
+                )
 
     def can_be_changed_by(self, user: AnyUser) -> bool:
         return role_of(user) == Role.STAFF or (

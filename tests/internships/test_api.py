@@ -256,3 +256,14 @@ def test_staff_request_the_tutor_s_evaluation_and_read_it_back(
         .status_code
         == 404
     )
+
+
+def test_an_offer_keeps_at_least_as_many_places_as_accepted_applications(
+    world: World, api_as: Any
+) -> None:
+    offer = OfferFactory(company=world.company, places=2)
+    for application in ApplicationFactory.create_batch(2, offer=offer):
+        services.application_accept(application, by=world.staff)
+    answer = api_as(world.partner).patch(f"/api/v1/offers/{offer.pk}/", {"places": 1})
+    assert answer.status_code == 400
+    assert "2 candidatures sont déjà acceptées" in str(answer.json())
