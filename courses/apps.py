@@ -11,12 +11,14 @@ class CoursesConfig(AppConfig):
     def ready(self) -> None:
         from school.api import router
         from school.demo import register_seeder
+        from school.models import document_scopes
         from school.services import register_enrolment_check
 
         from .api import register_endpoints
         from .demo import seed_courses
         from .demo_timetable import seed_timetable
         from .documents import register_kinds
+        from .models import customer_documents
         from .scheduling import cover_problems_on_joining
 
         register_endpoints(router)
@@ -24,3 +26,4 @@ class CoursesConfig(AppConfig):
         register_seeder(seed_courses)
         register_seeder(seed_timetable)
         register_kinds()
+        document_scopes.register(customer_documents)

@@ -22,7 +22,15 @@ from school.documents import DocumentKind, Subject, register_kind, signing_place
 from school.models import Cohort, Enrolment, IssuedDocument, Learner
 
 from .attendance import Hours, hours_report, local_midnight
-from .models import Attendance, Competency, Course, CourseKind, Session, SessionQuerySet
+from .models import (
+    Attendance,
+    Competency,
+    Course,
+    CourseKind,
+    Inspection,
+    Session,
+    SessionQuerySet,
+)
 
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -219,6 +227,35 @@ def sign_in_sheet_subject(cohort: Cohort, *, week: datetime.date) -> Subject:
     )
 
 
+# ---------------------------------------------------------------------------------------
+# Rapport de contrôle: subject, an order's inspection, once countersigned.
+# ---------------------------------------------------------------------------------------
+
+
+def inspection_context(inspection: Inspection) -> dict[str, Any]:
+    order = inspection.order
+    report = inspection.report()
+    return {
+        "order": order,
+        "company": order.company,
+        "inspection": inspection,
+        "report": report,
+        "parts": report.parts,
+        "place": signing_place(),
+    }
+
+
+def inspection_subject(inspection: Inspection) -> Subject:
+    order = inspection.order
+    return Subject(
+        None,
+        _label(
+            _("Rapport de contrôle — %(reference)s × %(quantity)s — %(company)s")
+            % {"reference": order.reference, "quantity": order.quantity, "company": order.company}
+        ),
+    )
+
+
 def register_kinds() -> None:
     # Titles are translated once, here, in the default language (French): the title a
     # document prints and the register keeps never follows the language of its issuer.
@@ -250,5 +287,16 @@ def register_kinds() -> None:
             build_context=sign_in_sheet_context,
             describe=sign_in_sheet_subject,
             subject_model=Cohort,
+        )
+    )
+    register_kind(
+        DocumentKind(
+            code="rapport_controle",
+            title=_("Rapport de contrôle"),
+            template="documents/rapport_controle.html",
+            build_context=inspection_context,
+            describe=inspection_subject,
+            subject_model=Inspection,
+            on_request=False,
         )
     )

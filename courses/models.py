@@ -4,9 +4,12 @@ machine authorisations for minors, and attendance (émargement)."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import TruncDate
@@ -14,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from companies.models import Company
 from school.models import (
     AnyUser,
     Cohort,
@@ -600,3 +604,402 @@ class CompetencyEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} — {self.competency.code} : {self.get_level_display()}"
+
+
+# ---------------------------------------------------------------------------------------
+# « Faire pour apprendre »: workshop orders from companies, time logs, inspection.
+# ---------------------------------------------------------------------------------------
+
+
+class OrderStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Déposée")
+    REVIEWED = "reviewed", _("Étudiée")
+    ACCEPTED = "accepted", _("Acceptée")
+    DECLINED = "declined", _("Déclinée")
+    PLANNED = "planned", _("Planifiée")
+    IN_PRODUCTION = "in_production", _("En production")
+    QUALITY_CONTROL = "quality_control", _("En contrôle qualité")
+    DELIVERED = "delivered", _("Livrée")
+    CLOSED = "closed", _("Close")
+
+
+# Each move of an order, and who makes it. Quality control may send parts back to
+# production (a non-conformity to rework).
+ORDER_MOVES: dict[tuple[str, str], frozenset[str]] = {
+    (OrderStatus.SUBMITTED, OrderStatus.REVIEWED): frozenset({Role.STAFF}),
+    (OrderStatus.REVIEWED, OrderStatus.ACCEPTED): frozenset({Role.STAFF}),
+    (OrderStatus.SUBMITTED, OrderStatus.DECLINED): frozenset({Role.STAFF}),
+    (OrderStatus.REVIEWED, OrderStatus.DECLINED): frozenset({Role.STAFF}),
+    (OrderStatus.ACCEPTED, OrderStatus.PLANNED): frozenset({Role.STAFF}),
+    (OrderStatus.PLANNED, OrderStatus.IN_PRODUCTION): frozenset({Role.STAFF, Role.TRAINER}),
+    (OrderStatus.IN_PRODUCTION, OrderStatus.QUALITY_CONTROL): frozenset({Role.STAFF, Role.TRAINER}),
+    (OrderStatus.QUALITY_CONTROL, OrderStatus.IN_PRODUCTION): frozenset({Role.STAFF, Role.TRAINER}),
+    (OrderStatus.QUALITY_CONTROL, OrderStatus.DELIVERED): frozenset({Role.STAFF}),
+    (OrderStatus.DELIVERED, OrderStatus.CLOSED): frozenset({Role.STAFF}),
+}
+
+
+class OrderQuerySet(models.QuerySet["WorkshopOrder"]):
+    def visible_to(self, user: AnyUser) -> OrderQuerySet:
+        role = role_of(user)
+        if role in (Role.STAFF, Role.TRAINER):
+            return self.all()
+        if role == Role.PARTNER:
+            return self.filter(company__in=Company.objects.visible_to(user))
+        if role in (Role.LEARNER, Role.GUARDIAN):
+            return self.filter(learners__in=Learner.objects.visible_to(user)).distinct()
+        return self.none()
+
+
+def _drawing_path(order: WorkshopOrder, filename: str) -> str:
+    return f"orders/{order.company_id}/{filename}"
+
+
+class WorkshopOrder(models.Model):
+    """Parts a company orders from the school's workshop, made by the pupils."""
+
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("entreprise"),
+    )
+    reference = models.CharField(_("référence de la pièce"), max_length=100)
+    description = models.TextField(_("description"))
+    drawing = models.FileField(_("plan"), upload_to=_drawing_path)
+    material = models.CharField(_("matière"), max_length=120)
+    quantity = models.PositiveIntegerField(_("quantité"), validators=[MinValueValidator(1)])
+    tolerances = models.TextField(_("tolérances et remarques"), blank=True)
+    requested_date = models.DateField(_("livraison souhaitée le"))
+    target_price = models.DecimalField(
+        _("prix cible (€ HT)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    price = models.DecimalField(
+        _("prix convenu (€ HT)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    planned_start = models.DateField(_("début prévu"), null=True, blank=True)
+    planned_end = models.DateField(_("fin prévue"), null=True, blank=True)
+    decline_reason = models.TextField(_("motif du refus"), blank=True)
+    status = models.CharField(
+        _("statut"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.SUBMITTED
+    )
+    supervisor = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supervised_orders",
+        limit_choices_to={"role": Role.TRAINER},
+        verbose_name=_("formateur responsable"),
+    )
+    sessions = models.ManyToManyField(
+        Session, blank=True, related_name="orders", verbose_name=_("séances de production")
+    )
+    learners = models.ManyToManyField(
+        Learner, blank=True, related_name="orders", verbose_name=_("apprenants affectés")
+    )
+    competencies = models.ManyToManyField(
+        Competency, blank=True, related_name="orders", verbose_name=_("compétences mobilisées")
+    )
+    delivered_quantity = models.PositiveIntegerField(_("quantité livrée"), default=0)
+    placed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("déposée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+
+    objects = OrderQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    if TYPE_CHECKING:
+        events: RelatedManager[OrderEvent]
+        time_logs: RelatedManager[TimeLog]
+
+    class Meta:
+        verbose_name = _("commande de l'atelier")
+        verbose_name_plural = _("commandes de l'atelier")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1),
+                name="order_quantity_positive",
+                violation_error_message=_("La quantité est d'au moins une pièce."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="order_decline_has_reason",
+                violation_error_message=_("Un refus doit être motivé."),
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_end__isnull=True)
+                | Q(planned_start__isnull=True)
+                | Q(planned_end__gte=F("planned_start")),
+                name="order_planned_end_after_start",
+                violation_error_message=_("La fin prévue précède le début prévu."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} × {self.quantity} — {self.company}"
+
+    def may_move(self, status: str, user: AnyUser) -> bool:
+        roles = ORDER_MOVES.get((self.status, status), frozenset())
+        if role_of(user) not in roles:
+            return False
+        # A trainer moves the orders they supervise, not another trainer's.
+        return role_of(user) != Role.TRAINER or self.supervisor_id == getattr(user, "pk", None)
+
+    def next_statuses(self) -> list[str]:
+        return [to for (frm, to) in ORDER_MOVES if frm == self.status]
+
+
+class OrderEvent(models.Model):
+    """Who moved an order, when, from what to what: the order's timeline."""
+
+    order = models.ForeignKey(WorkshopOrder, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("étape de commande")
+        verbose_name_plural = _("étapes de commande")
+        ordering = ["order", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order} : {self.get_to_status_display()}"
+
+
+class Operation(models.TextChoices):
+    TURNING = "turning", _("Tournage")
+    MILLING = "milling", _("Fraisage")
+    DRILLING = "drilling", _("Perçage")
+    GRINDING = "grinding", _("Rectification")
+    PROGRAMMING = "programming", _("Programmation")
+    INSPECTION = "inspection", _("Contrôle")
+    DEBURRING = "deburring", _("Ébavurage")
+    SETUP = "setup", _("Réglage")
+
+
+class TimeLogQuerySet(models.QuerySet["TimeLog"]):
+    def visible_to(self, user: AnyUser) -> TimeLogQuerySet:
+        role = role_of(user)
+        if role in (Role.STAFF, Role.TRAINER):
+            return self.all()
+        if role in (Role.LEARNER, Role.GUARDIAN):
+            return self.filter(learner__in=Learner.objects.visible_to(user))
+        return self.none()
+
+
+class TimeLog(models.Model):
+    """Hours a learner spent on an order during a session, and what came of them."""
+
+    order = models.ForeignKey(
+        WorkshopOrder,
+        on_delete=models.PROTECT,
+        related_name="time_logs",
+        verbose_name=_("commande"),
+    )
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="time_logs", verbose_name=_("séance")
+    )
+    learner = models.ForeignKey(
+        Learner, on_delete=models.PROTECT, related_name="time_logs", verbose_name=_("apprenant")
+    )
+    hours = models.DecimalField(
+        _("heures"),
+        max_digits=4,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.25"))],
+    )
+    operation = models.CharField(_("opération"), max_length=16, choices=Operation.choices)
+    machine = models.ForeignKey(
+        Machine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="time_logs",
+        verbose_name=_("machine"),
+    )
+    parts_made = models.PositiveIntegerField(_("pièces réalisées"), default=0)
+    parts_scrapped = models.PositiveIntegerField(_("pièces rebutées"), default=0)
+    logged_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("saisi par")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TimeLogQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("temps passé")
+        verbose_name_plural = _("temps passés")
+        ordering = ["-session__start", "learner"]
+
+    def __str__(self) -> str:
+        return f"{self.learner} — {self.order.reference} — {self.hours} h"
+
+
+@dataclass(frozen=True)
+class InspectionRow:
+    characteristic: Characteristic
+    values: list[Measurement]
+
+    @property
+    def conforms(self) -> bool:
+        return all(measure.conforms for measure in self.values)
+
+
+@dataclass(frozen=True)
+class InspectionReport:
+    """An inspection read back: each characteristic with its measures, and whether
+    the parts conform (every measure within its tolerance)."""
+
+    rows: list[InspectionRow]
+
+    @property
+    def parts(self) -> list[int]:
+        return sorted({m.part_number for row in self.rows for m in row.values})
+
+    @property
+    def conforms(self) -> bool:
+        return bool(self.rows) and all(row.conforms for row in self.rows)
+
+    @property
+    def nonconforming(self) -> int:
+        return sum(1 for row in self.rows for m in row.values if not m.conforms)
+
+
+class Inspection(models.Model):
+    """The order's inspection report: characteristics measured on sampled parts."""
+
+    order = models.OneToOneField(
+        WorkshopOrder,
+        on_delete=models.PROTECT,
+        related_name="inspection",
+        verbose_name=_("commande"),
+    )
+    inspected_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("contrôlé par")
+    )
+    inspected_on = models.DateField(_("contrôlé le"), default=timezone.localdate)
+    notes = models.TextField(_("observations"), blank=True)
+    countersigned_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contresigné par"),
+    )
+    countersigned_at = models.DateTimeField(_("contresigné le"), null=True, blank=True)
+    document = models.OneToOneField(
+        "school.IssuedDocument",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inspection",
+        verbose_name=_("rapport de contrôle"),
+    )
+
+    history = HistoricalRecords()
+
+    if TYPE_CHECKING:
+        characteristics: RelatedManager[Characteristic]
+
+    class Meta:
+        verbose_name = _("rapport de contrôle")
+        verbose_name_plural = _("rapports de contrôle")
+
+    def __str__(self) -> str:
+        return _("Contrôle — %(order)s") % {"order": self.order}
+
+    def report(self) -> InspectionReport:
+        characteristics = self.characteristics.prefetch_related("measurements")
+        return InspectionReport(
+            [InspectionRow(c, list(c.measurements.all())) for c in characteristics]
+        )
+
+
+class Characteristic(models.Model):
+    """A dimension to check: nominal value and its tolerance (lower ≤ 0 ≤ upper)."""
+
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.CASCADE, related_name="characteristics"
+    )
+    name = models.CharField(_("caractéristique"), max_length=120)
+    nominal = models.DecimalField(_("cote nominale"), max_digits=10, decimal_places=4)
+    lower_tolerance = models.DecimalField(_("tolérance inférieure"), max_digits=8, decimal_places=4)
+    upper_tolerance = models.DecimalField(_("tolérance supérieure"), max_digits=8, decimal_places=4)
+    unit = models.CharField(_("unité"), max_length=10, default="mm")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    if TYPE_CHECKING:
+        measurements: RelatedManager[Measurement]
+
+    class Meta:
+        verbose_name = _("caractéristique contrôlée")
+        verbose_name_plural = _("caractéristiques contrôlées")
+        ordering = ["inspection", "order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lower_tolerance__lte=0) & Q(upper_tolerance__gte=0),
+                name="tolerance_brackets_the_nominal",
+                violation_error_message=_(
+                    "La tolérance inférieure est négative ou nulle, la supérieure positive ou nulle."
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.nominal} {self.lower_tolerance:+}/{self.upper_tolerance:+}"
+
+    @property
+    def minimum(self) -> Decimal:
+        return self.nominal + self.lower_tolerance
+
+    @property
+    def maximum(self) -> Decimal:
+        return self.nominal + self.upper_tolerance
+
+    def conforms(self, value: Decimal) -> bool:
+        return self.minimum <= value <= self.maximum
+
+
+class Measurement(models.Model):
+    characteristic = models.ForeignKey(
+        Characteristic, on_delete=models.CASCADE, related_name="measurements"
+    )
+    part_number = models.PositiveSmallIntegerField(_("pièce n°"))
+    value = models.DecimalField(_("valeur mesurée"), max_digits=10, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("mesure")
+        verbose_name_plural = _("mesures")
+        ordering = ["characteristic", "part_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["characteristic", "part_number"],
+                name="one_measure_per_part_and_characteristic",
+                violation_error_message=_("Cette pièce a déjà une mesure pour cette cote."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.characteristic.name} #{self.part_number} = {self.value}"
+
+    @property
+    def conforms(self) -> bool:
+        return self.characteristic.conforms(self.value)
+
+
+def customer_documents(user: AnyUser) -> Q:
+    """A partner sees the inspection reports of their company's orders once delivered."""
+    if role_of(user) != Role.PARTNER:
+        return Q(pk__in=[])
+    return Q(
+        inspection__order__company__in=Company.objects.visible_to(user),
+        inspection__order__status__in=[OrderStatus.DELIVERED, OrderStatus.CLOSED],
+    )

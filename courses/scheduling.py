@@ -134,7 +134,7 @@ def problems(candidates: Sequence[Candidate], *, exclude: Iterable[int] = ()) ->
     found = [
         *_invalid(candidates, members),
         *_conflicts(candidates, set(exclude)),
-        *_missing_cover(taking_part),
+        *missing_cover(taking_part),
     ]
     for source in _sources:
         found.extend(source(taking_part))
@@ -383,7 +383,7 @@ def _clock(moment: datetime.datetime) -> str:
     return _("%(hour)d h") % {"hour": moment.hour}
 
 
-def _missing_cover(taking_part: Sequence[tuple[Candidate, tuple[Learner, ...]]]) -> list[str]:
+def missing_cover(taking_part: Sequence[tuple[Candidate, tuple[Learner, ...]]]) -> list[str]:
     """A minor on a machine needs, on that date, the school's derogation for the machine's
     kind, a medical fitness and a safety training for that kind (Code du travail,
     R. 4153-40 and following)."""
@@ -462,7 +462,7 @@ def cover_problems_on_joining(enrolment: Enrolment) -> list[str]:
         for session in upcoming
     ]
     # The first refusals say what is missing; one per session to come would flood the page.
-    return _missing_cover(taking_part)[:3]
+    return missing_cover(taking_part)[:3]
 
 
 @dataclass(frozen=True)

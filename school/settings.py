@@ -176,6 +176,7 @@ DOCUMENT_BATCH_SIZE = env.int("DOCUMENT_BATCH_SIZE", default=20)
 # How long an e-mailed signing link stays valid, and the largest scanned signed copy.
 SIGNING_LINK_DAYS = env.int("SIGNING_LINK_DAYS", default=30)
 SCAN_MAX_BYTES = env.int("SCAN_MAX_BYTES", default=10 * 1024 * 1024)
+DRAWING_MAX_BYTES = env.int("DRAWING_MAX_BYTES", default=20 * 1024 * 1024)
 # The tutor's evaluation link: how long it lasts, and the reminders (days after sending).
 EVALUATION_LINK_DAYS = env.int("EVALUATION_LINK_DAYS", default=30)
 EVALUATION_REMINDER_DAYS = (3, 10)

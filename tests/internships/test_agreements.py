@@ -266,7 +266,7 @@ def test_staff_record_a_paper_signature_with_its_scan(
     version = freeze(minor_placement, staff, django_capture_on_commit_callbacks)
     block = version.signatures.get(role=SignerRole.COMPANY)
     not_a_scan = SimpleUploadedFile("scan.pdf", b"MZ\x90\x00 executable", "application/pdf")
-    with pytest.raises(ValidationError, match="PDF, un PNG ou un JPEG"):
+    with pytest.raises(ValidationError, match="formats possibles JPEG, PDF, PNG"):
         services.signature_record_paper(block, scan=not_a_scan, by=staff)
     scan = SimpleUploadedFile("scan.pdf", b"%PDF-1.7\n% signed copy\n", "application/pdf")
     services.signature_record_paper(block, scan=scan, by=staff)
