@@ -4,37 +4,47 @@ their series, attendance, machine authorisations, and the user's own schedule.""
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from typing import Any, cast
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from school.api import ListRetrieveCreateUpdateViewSet, call_service
+from school.api import FirstRendererNegotiation, ListRetrieveCreateUpdateViewSet, call_service
 from school.filters import ScopedFilterSet
 from school.models import Learner, Role, User, role_of
 
-from . import attendance, services
+from . import attendance, orders, services
 from .models import (
     Attendance,
     ClosurePeriod,
     Competency,
     CompetencyBlock,
+    CompetencyEvidence,
     Course,
     Derogation,
+    Inspection,
     Machine,
     MedicalFitness,
+    OrderEvent,
     Room,
     SafetyTraining,
     Session,
+    TimeLog,
+    WorkshopOrder,
 )
+from .portfolio import portfolio_of
 from .serializers import (
     AttendanceMarkSerializer,
     AttendanceSerializer,
@@ -43,16 +53,25 @@ from .serializers import (
     CompetencySerializer,
     CourseSerializer,
     DerogationSerializer,
+    EvidenceSerializer,
     HoursQuerySerializer,
     HoursSerializer,
+    InspectionWriteSerializer,
     MachineSerializer,
     MedicalFitnessSerializer,
+    OrderAcceptSerializer,
+    OrderAdvanceSerializer,
+    OrderDeclineSerializer,
+    OrderPlanSerializer,
+    OrderSerializer,
+    PortfolioSerializer,
     RoomSerializer,
     SafetyTrainingSerializer,
     SessionSerializer,
     SessionSeriesResultSerializer,
     SessionSeriesWriteSerializer,
     SessionWriteSerializer,
+    TimeLogSerializer,
 )
 
 
@@ -313,6 +332,235 @@ class MyScheduleViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return super().list(request, *args, **kwargs)
 
 
+# ---------------------------------------------------------------------------------------
+# Workshop orders (« faire pour apprendre »), time logs, evidence, portfolios
+# ---------------------------------------------------------------------------------------
+
+
+class OrderFilter(ScopedFilterSet):
+    class Meta:
+        model = WorkshopOrder
+        fields = ["company", "status", "supervisor"]
+
+
+class OrderViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A company's orders to the workshop. Partners place them (multipart, with the
+    drawing) and follow them; staff review, accept or decline, plan; the supervising
+    trainer moves production, records and countersigns the inspection."""
+
+    serializer_class = OrderSerializer
+    filterset_class = OrderFilter
+    search_fields = ["reference", "description", "company__legal_name"]
+    ordering_fields = ["created_at", "requested_date"]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    write_roles = {
+        "create": {Role.STAFF, Role.PARTNER},
+        "review": {Role.STAFF},
+        "accept": {Role.STAFF},
+        "decline": {Role.STAFF},
+        "plan": {Role.STAFF},
+        "advance": {Role.STAFF, Role.TRAINER},
+        "inspection": {Role.STAFF, Role.TRAINER},
+        "countersign": {Role.STAFF, Role.TRAINER},
+    }
+
+    def get_queryset(self) -> QuerySet[WorkshopOrder]:
+        return (
+            WorkshopOrder.objects.visible_to(self.request.user)
+            .select_related("company", "inspection")
+            .prefetch_related(
+                Prefetch("events", OrderEvent.objects.select_related("by")),
+                "sessions",
+                "learners",
+                "competencies",
+                "inspection__characteristics__measurements",
+            )
+            .order_by("-created_at", "-pk")
+        )
+
+    def _answer(self, order: WorkshopOrder, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data, status=code)
+
+    def _user(self) -> User:
+        return cast(User, self.request.user)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        order = call_service(orders.order_place, by=self._user(), **fields)
+        return self._answer(order, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, pk: str | None = None) -> Response:
+        order = call_service(orders.order_review, order=self.get_object(), by=self._user())
+        return self._answer(order)
+
+    @extend_schema(request=OrderAcceptSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        data = OrderAcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = call_service(
+            orders.order_accept, order=self.get_object(), by=self._user(), **data.validated_data
+        )
+        return self._answer(order)
+
+    @extend_schema(request=OrderDeclineSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        data = OrderDeclineSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = call_service(
+            orders.order_decline,
+            order=self.get_object(),
+            by=self._user(),
+            reason=data.validated_data["reason"],
+        )
+        return self._answer(order)
+
+    @extend_schema(request=OrderPlanSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def plan(self, request: Request, pk: str | None = None) -> Response:
+        data = OrderPlanSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = self.get_object()
+        planned = call_service(
+            orders.order_plan,
+            order=order,
+            by=self._user(),
+            sessions=data.validated_data["sessions"],
+            learners=data.validated_data["learners"],
+        )
+        if "competencies" in data.validated_data:
+            planned.competencies.set(data.validated_data["competencies"])
+        return self._answer(planned)
+
+    @extend_schema(request=OrderAdvanceSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def advance(self, request: Request, pk: str | None = None) -> Response:
+        data = OrderAdvanceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = call_service(
+            orders.order_advance, order=self.get_object(), by=self._user(), **data.validated_data
+        )
+        return self._answer(order)
+
+    @extend_schema(request=InspectionWriteSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def inspection(self, request: Request, pk: str | None = None) -> Response:
+        """Record (or record again, until countersigned) the measures on sampled parts."""
+        data = InspectionWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = self.get_object()
+        call_service(orders.inspection_record, order=order, by=self._user(), **data.validated_data)
+        return self._answer(order)
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def countersign(self, request: Request, pk: str | None = None) -> Response:
+        """The supervising trainer countersigns: the rapport de contrôle is issued."""
+        order = self.get_object()
+        inspection = get_object_or_404(Inspection, order=order)
+        call_service(orders.inspection_countersign, inspection=inspection, by=self._user())
+        return self._answer(order)
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)}
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=FirstRendererNegotiation)
+    def drawing(self, request: Request, pk: str | None = None) -> FileResponse:
+        """The drawing as the company sent it (never a public media URL)."""
+        order = self.get_object()
+        return FileResponse(
+            order.drawing.open("rb"), as_attachment=True, filename=Path(order.drawing.name).name
+        )
+
+
+class TimeLogViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Hours on an order during a session: the learner's own, or the trainer's for them."""
+
+    serializer_class = TimeLogSerializer
+    filterset_fields = ["order", "learner", "session", "operation"]
+    write_roles = {"create": {Role.STAFF, Role.TRAINER, Role.LEARNER}}
+
+    def get_queryset(self) -> QuerySet[TimeLog]:
+        return (
+            TimeLog.objects.visible_to(self.request.user)
+            .select_related("logged_by")
+            .order_by("-created_at", "-pk")
+        )
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        learner = (
+            fields.pop("learner", None)
+            or Learner.objects.filter(user=cast(User, request.user)).first()
+        )
+        if learner is None:
+            raise serializers.ValidationError({"learner": [_("Indiquez l'apprenant.")]})
+        log = call_service(
+            orders.time_log_record, learner=learner, by=cast(User, request.user), **fields
+        )
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=log.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class EvidenceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The evidence table: every observation of a competency. Trainers add their own
+    assessments here; orders, inspections and tutor evaluations add theirs."""
+
+    serializer_class = EvidenceSerializer
+    filterset_fields = ["learner", "competency", "source", "level"]
+    ordering_fields = ["date"]
+    write_roles = {"create": {Role.STAFF, Role.TRAINER}}
+
+    def get_queryset(self) -> QuerySet[CompetencyEvidence]:
+        return CompetencyEvidence.objects.visible_to(self.request.user).order_by("-date", "-pk")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        evidence = call_service(
+            orders.assessment_record, by=cast(User, request.user), **data.validated_data
+        )
+        return Response(self.get_serializer(evidence).data, status=status.HTTP_201_CREATED)
+
+
+class PortfolioViewSet(viewsets.GenericViewSet):
+    """A learner's portfolio by their id: each competency of the programme, its level,
+    its evidence and dates, and the gaps."""
+
+    serializer_class = PortfolioSerializer
+
+    def get_queryset(self) -> QuerySet[Learner]:
+        return Learner.objects.visible_to(self.request.user)
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        learner = self.get_object()
+        return Response(PortfolioSerializer(portfolio_of(learner)).data)
+
+
 def register_endpoints(router: BaseRouter) -> None:
     router.register("competency-blocks", CompetencyBlockViewSet, basename="competency-block")
     router.register("competencies", CompetencyViewSet, basename="competency")
@@ -327,3 +575,7 @@ def register_endpoints(router: BaseRouter) -> None:
     router.register("medical-fitnesses", MedicalFitnessViewSet, basename="medical-fitness")
     router.register("safety-trainings", SafetyTrainingViewSet, basename="safety-training")
     router.register("me/schedule", MyScheduleViewSet, basename="my-schedule")
+    router.register("orders", OrderViewSet, basename="order")
+    router.register("time-logs", TimeLogViewSet, basename="time-log")
+    router.register("evidence", EvidenceViewSet, basename="evidence")
+    router.register("portfolios", PortfolioViewSet, basename="portfolio")

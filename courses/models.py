@@ -917,22 +917,27 @@ class Inspection(models.Model):
         return _("Contrôle — %(order)s") % {"order": self.order}
 
     def report(self) -> InspectionReport:
-        characteristics = self.characteristics.prefetch_related("measurements")
+        # Prefetch "characteristics__measurements" to read many reports in two queries.
+        if "characteristics" in getattr(self, "_prefetched_objects_cache", {}):
+            characteristics = list(self.characteristics.all())
+        else:
+            characteristics = list(self.characteristics.prefetch_related("measurements"))
         return InspectionReport(
             [InspectionRow(c, list(c.measurements.all())) for c in characteristics]
         )
 
 
 class Characteristic(models.Model):
-    """A dimension to check: nominal value and its tolerance (lower ≤ 0 ≤ upper)."""
+    """A dimension to check: nominal value and its deviations, as on the drawing
+    (Ø20 H7: 0 / +0.021; Ø25 g6: −0.020 / −0.007, both below the nominal)."""
 
     inspection = models.ForeignKey(
         Inspection, on_delete=models.CASCADE, related_name="characteristics"
     )
     name = models.CharField(_("caractéristique"), max_length=120)
     nominal = models.DecimalField(_("cote nominale"), max_digits=10, decimal_places=4)
-    lower_tolerance = models.DecimalField(_("tolérance inférieure"), max_digits=8, decimal_places=4)
-    upper_tolerance = models.DecimalField(_("tolérance supérieure"), max_digits=8, decimal_places=4)
+    lower_tolerance = models.DecimalField(_("écart inférieur"), max_digits=8, decimal_places=4)
+    upper_tolerance = models.DecimalField(_("écart supérieur"), max_digits=8, decimal_places=4)
     unit = models.CharField(_("unité"), max_length=10, default="mm")
     order = models.PositiveSmallIntegerField(default=0)
 
@@ -945,10 +950,10 @@ class Characteristic(models.Model):
         ordering = ["inspection", "order", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(lower_tolerance__lte=0) & Q(upper_tolerance__gte=0),
-                name="tolerance_brackets_the_nominal",
+                condition=Q(lower_tolerance__lte=F("upper_tolerance")),
+                name="tolerance_lower_below_upper",
                 violation_error_message=_(
-                    "La tolérance inférieure est négative ou nulle, la supérieure positive ou nulle."
+                    "L'écart inférieur doit être plus petit que l'écart supérieur."
                 ),
             )
         ]

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from school.models import Cohort, Learner, Role, User, role_of
+from companies.models import Company
+from school.models import Cohort, IssuedDocument, Learner, Role, User, role_of
 from school.serializers import ModelRulesSerializer, VisiblePrimaryKeyRelatedField
 
 from .models import (
@@ -13,13 +17,19 @@ from .models import (
     ClosurePeriod,
     Competency,
     CompetencyBlock,
+    CompetencyEvidence,
     Course,
     Derogation,
+    Inspection,
     Machine,
     MedicalFitness,
+    OrderEvent,
+    OrderStatus,
     Room,
     SafetyTraining,
     Session,
+    TimeLog,
+    WorkshopOrder,
 )
 
 
@@ -206,3 +216,228 @@ class HoursSerializer(serializers.Serializer):
     justified_absence = serializers.DecimalField(max_digits=8, decimal_places=2)
     unjustified_absence = serializers.DecimalField(max_digits=8, decimal_places=2)
     unrecorded = serializers.DecimalField(max_digits=8, decimal_places=2)
+
+
+# ---------------------------------------------------------------------------------------
+# Workshop orders, time logs, inspections, competency evidence and portfolios
+# ---------------------------------------------------------------------------------------
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    by: serializers.StringRelatedField[User] = serializers.StringRelatedField()
+
+    class Meta:
+        model = OrderEvent
+        fields = ["from_status", "to_status", "by", "at", "note"]
+        read_only_fields = fields
+
+
+class MeasuredCharacteristicSerializer(serializers.Serializer):
+    """One characteristic of an inspection, with its measures on parts 1, 2, …"""
+
+    name = serializers.CharField(max_length=120)
+    nominal = serializers.DecimalField(max_digits=10, decimal_places=4)
+    lower_tolerance = serializers.DecimalField(max_digits=8, decimal_places=4)
+    upper_tolerance = serializers.DecimalField(max_digits=8, decimal_places=4)
+    unit = serializers.CharField(max_length=10, default="mm")
+    values = serializers.ListField(
+        child=serializers.DecimalField(max_digits=10, decimal_places=4), min_length=1
+    )
+
+
+class InspectionSerializer(serializers.ModelSerializer):
+    characteristics = serializers.SerializerMethodField()
+    conforms = serializers.SerializerMethodField()
+    document: serializers.PrimaryKeyRelatedField[IssuedDocument] = (
+        serializers.PrimaryKeyRelatedField(read_only=True)
+    )
+
+    class Meta:
+        model = Inspection
+        fields = [
+            "inspected_on",
+            "notes",
+            "countersigned_at",
+            "conforms",
+            "characteristics",
+            "document",
+        ]
+        read_only_fields = fields
+
+    def get_characteristics(self, inspection: Inspection) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": row.characteristic.name,
+                "nominal": row.characteristic.nominal,
+                "lower_tolerance": row.characteristic.lower_tolerance,
+                "upper_tolerance": row.characteristic.upper_tolerance,
+                "unit": row.characteristic.unit,
+                "values": [m.value for m in row.values],
+                "conforms": row.conforms,
+            }
+            for row in inspection.report().rows
+        ]
+
+    def get_conforms(self, inspection: Inspection) -> bool:
+        return inspection.report().conforms
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    """An order as its company and the school see it; created with its drawing
+    (multipart), then moved through the actions of the endpoint."""
+
+    company = VisiblePrimaryKeyRelatedField(queryset=Company.objects.all())
+    company_name = serializers.CharField(source="company.legal_name", read_only=True)
+    drawing = serializers.FileField(write_only=True)
+    drawing_url = serializers.SerializerMethodField()
+    events = OrderEventSerializer(many=True, read_only=True)
+    inspection = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WorkshopOrder
+        fields = [
+            "id",
+            "company",
+            "company_name",
+            "reference",
+            "description",
+            "drawing",
+            "drawing_url",
+            "material",
+            "quantity",
+            "tolerances",
+            "requested_date",
+            "target_price",
+            "price",
+            "planned_start",
+            "planned_end",
+            "status",
+            "decline_reason",
+            "supervisor",
+            "sessions",
+            "learners",
+            "competencies",
+            "delivered_quantity",
+            "events",
+            "inspection",
+        ]
+        read_only_fields = [
+            "price",
+            "planned_start",
+            "planned_end",
+            "status",
+            "decline_reason",
+            "supervisor",
+            "sessions",
+            "learners",
+            "competencies",
+            "delivered_quantity",
+        ]
+
+    def get_drawing_url(self, order: WorkshopOrder) -> str:
+        return reverse("api:order-drawing", args=[order.pk])
+
+    @extend_schema_field(InspectionSerializer(allow_null=True))
+    def get_inspection(self, order: WorkshopOrder) -> dict[str, Any] | None:
+        inspection = getattr(order, "inspection", None)
+        return InspectionSerializer(inspection).data if inspection else None
+
+
+class OrderAcceptSerializer(serializers.Serializer):
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"))
+    planned_start = serializers.DateField()
+    planned_end = serializers.DateField()
+    supervisor = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(role=Role.TRAINER), required=False
+    )
+
+
+class OrderDeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class OrderPlanSerializer(serializers.Serializer):
+    sessions = serializers.PrimaryKeyRelatedField(queryset=Session.objects.all(), many=True)
+    learners = serializers.PrimaryKeyRelatedField(queryset=Learner.objects.all(), many=True)
+    competencies = serializers.PrimaryKeyRelatedField(
+        queryset=Competency.objects.all(), many=True, required=False
+    )
+
+
+class OrderAdvanceSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(
+        choices=[
+            OrderStatus.IN_PRODUCTION,
+            OrderStatus.QUALITY_CONTROL,
+            OrderStatus.DELIVERED,
+            OrderStatus.CLOSED,
+        ]
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class InspectionWriteSerializer(serializers.Serializer):
+    characteristics = MeasuredCharacteristicSerializer(many=True)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TimeLogSerializer(serializers.ModelSerializer):
+    order = VisiblePrimaryKeyRelatedField(queryset=WorkshopOrder.objects.all())
+    session = serializers.PrimaryKeyRelatedField(queryset=Session.objects.all())
+    learner = VisiblePrimaryKeyRelatedField(queryset=Learner.objects.all(), required=False)
+    logged_by: serializers.StringRelatedField[User] = serializers.StringRelatedField()
+
+    class Meta:
+        model = TimeLog
+        fields = [
+            "id",
+            "order",
+            "session",
+            "learner",
+            "hours",
+            "operation",
+            "machine",
+            "parts_made",
+            "parts_scrapped",
+            "logged_by",
+            "created_at",
+        ]
+        read_only_fields = ["logged_by", "created_at"]
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    learner = VisiblePrimaryKeyRelatedField(queryset=Learner.objects.all())
+
+    class Meta:
+        model = CompetencyEvidence
+        fields = [
+            "id",
+            "learner",
+            "competency",
+            "level",
+            "source",
+            "reference",
+            "assessor_name",
+            "date",
+            "note",
+        ]
+        read_only_fields = ["source", "reference", "assessor_name", "date"]
+
+
+class PortfolioRowSerializer(serializers.Serializer):
+    competency = CompetencySerializer()
+    level = serializers.CharField(allow_null=True)
+    last_date = serializers.DateField(allow_null=True)
+    is_gap = serializers.BooleanField()
+    evidence = EvidenceSerializer(many=True)
+
+
+class PortfolioSerializer(serializers.Serializer):
+    learner = serializers.IntegerField(source="learner.pk")
+    programme = serializers.CharField(source="programme.title", allow_null=True)
+    rows = PortfolioRowSerializer(many=True)
+    gaps = serializers.SerializerMethodField(help_text="Les compétences ni acquises ni maîtrisées.")
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_gaps(self, portfolio: Any) -> list[int]:
+        return [competency.pk for competency in portfolio.gaps]

@@ -313,6 +313,12 @@ SPECTACULAR_SETTINGS = {
         "ClosureKindEnum": "courses.models.ClosureKind",
         "SessionStatusEnum": "courses.models.SessionStatus",
         "AttendanceStatusEnum": "courses.models.AttendanceStatus",
+        "OrderStatusEnum": "courses.models.OrderStatus",
+        "CompetencyLevelEnum": "courses.models.CompetencyLevel",
+        "OfferStatusEnum": "internships.models.OfferStatus",
+        "ApplicationStatusEnum": "internships.models.ApplicationStatus",
+        "PlacementStatusEnum": "internships.models.PlacementStatus",
+        "VersionStatusEnum": "internships.models.VersionStatus",
     },
 }
 
