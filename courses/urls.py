@@ -20,6 +20,11 @@ urlpatterns = [
     ),
     path("emargement/signer/", views.sign_presence, name="sign-presence"),
     path("autorisations-machines/", views.cover_expiring, name="cover-expiring"),
+    path("commandes/", views.order_list, name="order-list"),
+    path("commandes/nouvelle/", views.order_create, name="order-create"),
+    path("commandes/<int:pk>/", views.order_detail, name="order-detail"),
+    path("commandes/<int:pk>/<str:action>/", views.order_action, name="order-action"),
+    path("apprenants/<int:pk>/competences/", views.portfolio, name="portfolio"),
     path("calendar/<str:token>.ics", calendar.feed, name="calendar-feed"),
     path("agenda/nouveau-lien/", calendar.rotate, name="calendar-rotate"),
 ]

@@ -1,17 +1,21 @@
 """The school's week on screen: week timetables, the roll call, the learner's signature,
-and the staff's list of machine authorisations running out."""
+the staff's list of machine authorisations running out; the workshop's orders and the
+learner's competency portfolio."""
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,8 +23,9 @@ from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from school.http import AuthenticatedRequest
-from school.models import Cohort, Enrolment, Learner, Role, User
+from school.models import Cohort, Enrolment, IssuedDocument, Learner, Role, User
 
+from . import orders
 from .attendance import (
     attendance_mark,
     attendance_sign,
@@ -31,7 +36,19 @@ from .attendance import (
     roll_call_sessions,
 )
 from .calendar import calendar_url
-from .models import Attendance, AttendanceStatus, Room, Session, SessionQuerySet, SessionStatus
+from .forms import AcceptForm, DeclineForm, InspectionForm, OrderForm, PlanForm, TimeLogForm
+from .models import (
+    Attendance,
+    AttendanceStatus,
+    Inspection,
+    OrderStatus,
+    Room,
+    Session,
+    SessionQuerySet,
+    SessionStatus,
+    WorkshopOrder,
+)
+from .portfolio import portfolio_of
 from .scheduling import learners_with_cover_expiring
 
 TEACHING_TEAM = (Role.STAFF, Role.TRAINER)
@@ -315,3 +332,216 @@ def cover_expiring(request: AuthenticatedRequest) -> HttpResponse:
             "within_days": COVER_NOTICE_DAYS,
         },
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Workshop orders (« faire pour apprendre ») and the learner's portfolio
+# ---------------------------------------------------------------------------------------
+
+ORDER_PAGE_SIZE = 20
+
+
+def _attempt(request: HttpRequest, action: Callable[[], Any], done: str) -> bool:
+    """Run a write; its refusal becomes messages on the page, in its own words."""
+    try:
+        action()
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return False
+    except PermissionDenied as error:
+        messages.error(request, str(error) or _("Votre rôle ne permet pas cette action."))
+        return False
+    messages.success(request, done)
+    return True
+
+
+@login_required
+def order_list(request: AuthenticatedRequest) -> HttpResponse:
+    found = (
+        WorkshopOrder.objects.visible_to(request.user)
+        .select_related("company", "supervisor")
+        .order_by("-created_at", "-pk")
+    )
+    status = request.GET.get("statut", "")
+    if status in OrderStatus.values:
+        found = found.filter(status=status)
+    page = Paginator(found, ORDER_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "courses/order_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": OrderStatus.choices,
+            "query": f"statut={status}" if status else "",
+            "may_order": request.user.role in (Role.STAFF, Role.PARTNER),
+        },
+    )
+
+
+@login_required
+def order_create(request: AuthenticatedRequest) -> HttpResponse:
+    if request.user.role not in (Role.STAFF, Role.PARTNER):
+        raise Http404
+    form = OrderForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        placed: list[WorkshopOrder] = []
+        if _attempt(
+            request,
+            lambda: placed.append(orders.order_place(by=request.user, **data)),
+            _("Commande déposée : l'école l'étudie et vous répond."),
+        ):
+            return redirect("order-detail", placed[0].pk)
+    return render(request, "courses/order_form.html", {"form": form})
+
+
+def _order(request: AuthenticatedRequest, pk: int) -> WorkshopOrder:
+    return get_object_or_404(
+        WorkshopOrder.objects.visible_to(request.user).select_related(
+            "company", "supervisor", "inspection__document"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    order = _order(request, pk)
+    user = request.user
+    inspection = getattr(order, "inspection", None)
+    report_visible = (
+        inspection is not None
+        and inspection.document is not None
+        and IssuedDocument.objects.visible_to(user).filter(pk=inspection.document.pk).exists()
+    )
+    may_log = order.status in (OrderStatus.PLANNED, OrderStatus.IN_PRODUCTION) and (
+        user.role in TEACHING_TEAM or order.learners.filter(user=user).exists()
+    )
+    return render(
+        request,
+        "courses/order_detail.html",
+        {
+            "order": order,
+            "events": order.events.select_related("by"),
+            "logs": order.time_logs.select_related("learner", "session__course", "machine"),
+            "inspection": inspection,
+            "report": inspection.report() if inspection else None,
+            "report_visible": report_visible,
+            "moves": [
+                (status, OrderStatus(status).label)
+                for status in order.next_statuses()
+                if order.may_move(status, user)
+                and status not in (OrderStatus.ACCEPTED, OrderStatus.DECLINED, OrderStatus.PLANNED)
+            ],
+            "is_staff": user.role == Role.STAFF,
+            "accept_form": AcceptForm(),
+            "decline_form": DeclineForm(),
+            "plan_form": PlanForm(order=order) if user.role == Role.STAFF else None,
+            "log_form": TimeLogForm(order=order) if may_log else None,
+            "own_learner": Learner.objects.filter(user=user).first(),
+            "inspection_form": InspectionForm()
+            if order.status == OrderStatus.QUALITY_CONTROL and user.role in TEACHING_TEAM
+            else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def order_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
+    order = _order(request, pk)
+    user = request.user
+    if user.role not in (*TEACHING_TEAM, Role.LEARNER):
+        raise Http404
+    if action == "review":
+        _attempt(request, lambda: orders.order_review(order, by=user), _("Commande étudiée."))
+    elif action == "accept":
+        accept = AcceptForm(request.POST)
+        if _valid(request, accept):
+            _attempt(
+                request,
+                lambda: orders.order_accept(order, by=user, **accept.cleaned_data),
+                _("Commande acceptée : le client est prévenu."),
+            )
+    elif action == "decline":
+        decline = DeclineForm(request.POST)
+        reason = decline.cleaned_data["reason"] if decline.is_valid() else ""
+        _attempt(
+            request,
+            lambda: orders.order_decline(order, by=user, reason=reason),
+            _("Commande déclinée : le client est prévenu."),
+        )
+    elif action == "plan":
+        plan = PlanForm(request.POST, order=order)
+        if _valid(request, plan):
+            data = plan.cleaned_data
+            if (
+                _attempt(
+                    request,
+                    lambda: orders.order_plan(
+                        order,
+                        by=user,
+                        sessions=list(data["sessions"]),
+                        learners=list(data["learners"]),
+                    ),
+                    _("Commande planifiée."),
+                )
+                and data["competencies"]
+            ):
+                order.competencies.set(data["competencies"])
+    elif action == "log":
+        log = TimeLogForm(request.POST, order=order)
+        if _valid(request, log):
+            _attempt(
+                request,
+                lambda: orders.time_log_record(order=order, by=user, **log.cleaned_data),
+                _("Temps enregistré."),
+            )
+    elif action == "inspection":
+        inspection = InspectionForm(request.POST)
+        if _valid(request, inspection):
+            _attempt(
+                request,
+                lambda: orders.inspection_record(
+                    order=order,
+                    by=user,
+                    characteristics=inspection.cleaned_data["lines"],
+                    notes=inspection.cleaned_data["notes"],
+                ),
+                _("Mesures enregistrées."),
+            )
+    elif action == "countersign":
+        found = Inspection.objects.filter(order=order).first()
+        if found is None:
+            raise Http404
+        _attempt(
+            request,
+            lambda: orders.inspection_countersign(found, by=user),
+            _("Rapport contresigné et émis."),
+        )
+    elif action in OrderStatus.values:
+        _attempt(
+            request,
+            lambda: orders.order_advance(order, to=action, by=user),
+            _("Commande : %(status)s.") % {"status": OrderStatus(action).label},
+        )
+    else:
+        raise Http404
+    return redirect("order-detail", pk)
+
+
+def _valid(request: HttpRequest, form: forms.Form) -> bool:
+    if form.is_valid():
+        return True
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
+    return False
+
+
+@login_required
+def portfolio(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    learner = get_object_or_404(Learner.objects.visible_to(request.user), pk=pk)
+    return render(request, "courses/portfolio.html", {"portfolio": portfolio_of(learner)})
