@@ -31,6 +31,7 @@ from .models import (
     Session,
     SessionQuerySet,
 )
+from .portfolio import portfolio_of
 
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -256,6 +257,24 @@ def inspection_subject(inspection: Inspection) -> Subject:
     )
 
 
+# ---------------------------------------------------------------------------------------
+# Livret de compétences: subject, a learner; from their portfolio.
+# ---------------------------------------------------------------------------------------
+
+
+def competency_booklet_context(learner: Learner) -> dict[str, Any]:
+    book = portfolio_of(learner)
+    if book.programme is None:
+        raise ValidationError(
+            _("%(learner)s n'est inscrit dans aucune formation.") % {"learner": learner}
+        )
+    return {"learner": learner, "portfolio": book, "place": signing_place()}
+
+
+def competency_booklet_subject(learner: Learner) -> Subject:
+    return Subject(learner, _label(_("Livret de compétences — %(learner)s") % {"learner": learner}))
+
+
 def register_kinds() -> None:
     # Titles are translated once, here, in the default language (French): the title a
     # document prints and the register keeps never follows the language of its issuer.
@@ -298,5 +317,15 @@ def register_kinds() -> None:
             describe=inspection_subject,
             subject_model=Inspection,
             on_request=False,
+        )
+    )
+    register_kind(
+        DocumentKind(
+            code="livret_competences",
+            title=_("Livret de compétences"),
+            template="documents/livret_competences.html",
+            build_context=competency_booklet_context,
+            describe=competency_booklet_subject,
+            subject_model=Learner,
         )
     )

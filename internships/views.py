@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from companies.models import Sector
 from courses.models import Competency
+from courses.portfolio import portfolio_of
 from school.http import AuthenticatedRequest, client_ip
 from school.models import Learner, Role, role_of
 from school.portal import Section
@@ -428,7 +429,14 @@ def placement_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         {"weekday": s.weekday, "start_time": s.start_time, "end_time": s.end_time}
         for s in placement.slots.all()
     ]
-    form = PlacementForm(request.POST or None, instance=placement)
+    # The learner's gaps (competencies neither acquired nor mastered) are what the
+    # annexe pédagogique should aim at: suggested when it is still empty.
+    gaps = portfolio_of(placement.learner).gaps
+    form = PlacementForm(
+        request.POST or None,
+        instance=placement,
+        initial={} if placement.competencies.exists() else {"competencies": gaps},
+    )
     slots = SlotFormSet(request.POST or None, initial=initial, prefix="slots")
     if request.method == "POST" and form.is_valid() and slots.is_valid():
         changed = form.save(commit=False)
@@ -451,7 +459,7 @@ def placement_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "internships/placement_form.html",
-        {"form": form, "slots": slots, "placement": placement},
+        {"form": form, "slots": slots, "placement": placement, "gaps": gaps},
     )
 
 
