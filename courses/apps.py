@@ -16,6 +16,7 @@ class CoursesConfig(AppConfig):
 
         from .api import register_endpoints
         from .demo import seed_courses
+        from .demo_orders import seed_orders
         from .demo_timetable import seed_timetable
         from .documents import register_kinds
         from .models import customer_documents
@@ -25,5 +26,6 @@ class CoursesConfig(AppConfig):
         register_enrolment_check(cover_problems_on_joining)
         register_seeder(seed_courses)
         register_seeder(seed_timetable)
+        register_seeder(seed_orders)
         register_kinds()
         document_scopes.register(customer_documents)
