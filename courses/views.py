@@ -23,7 +23,16 @@ from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from school.http import AuthenticatedRequest
-from school.models import Cohort, Enrolment, IssuedDocument, Learner, Role, User
+from school.models import (
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    IssuedDocument,
+    Learner,
+    Role,
+    User,
+)
+from school.portal import Section
 
 from . import orders
 from .attendance import (
@@ -49,6 +58,7 @@ from .models import (
     WorkshopOrder,
 )
 from .portfolio import portfolio_of
+from .rhythm import rhythm_of
 from .scheduling import learners_with_cover_expiring
 
 TEACHING_TEAM = (Role.STAFF, Role.TRAINER)
@@ -545,3 +555,26 @@ def _valid(request: HttpRequest, form: forms.Form) -> bool:
 def portfolio(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     learner = get_object_or_404(Learner.objects.visible_to(request.user), pk=pk)
     return render(request, "courses/portfolio.html", {"portfolio": portfolio_of(learner)})
+
+
+def learner_section(request: AuthenticatedRequest, learner: Learner) -> Section:
+    """On the learner's page: their rhythm of learning and their competencies."""
+    book = portfolio_of(learner)
+    return Section(
+        "courses/_learner_section.html",
+        {
+            "learner": learner,
+            "portfolio": book,
+            "rhythm": rhythm_of(Learner.objects.filter(pk=learner.pk), book.programme),
+        },
+    )
+
+
+def cohort_section(request: AuthenticatedRequest, cohort: Cohort) -> Section:
+    """On the cohort's page: its rhythm of learning, per learner in training."""
+    learners = Learner.objects.filter(
+        enrolments__cohort=cohort, enrolments__status=EnrolmentStatus.ACTIVE
+    )
+    return Section(
+        "courses/_cohort_section.html", {"rhythm": rhythm_of(learners, cohort.programme)}
+    )

@@ -10,22 +10,26 @@ class InternshipsConfig(AppConfig):
 
     def ready(self) -> None:
         from courses.calendar import register_feed_source
+        from courses.rhythm import register_placement_hours
         from courses.scheduling import register_conflict_source
         from school.api import router
         from school.demo import register_seeder
         from school.models import document_scopes
-        from school.portal import register_section
+        from school.portal import register_learner_section, register_section
 
         from .api import register_endpoints
         from .calendar import placement_periods
         from .demo import seed_internships
         from .documents import register_kinds
+        from .follow_up import learner_section, placement_hours
         from .models import partner_documents
         from .scheduling import placement_conflicts
         from .views import home_section
 
         register_conflict_source(placement_conflicts)
         register_feed_source(placement_periods)
+        register_placement_hours(placement_hours)
+        register_learner_section(learner_section)
         register_endpoints(router)
         register_section(home_section)
         register_seeder(seed_internships)

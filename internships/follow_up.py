@@ -8,11 +8,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
+from school.http import AuthenticatedRequest
 from school.models import Enrolment, Learner
+from school.portal import Section
 
-from .models import AgreementVersion, Placement, Signature, VersionStatus, working_weeks
+from .models import (
+    SIGNED_STATUSES,
+    AgreementVersion,
+    Placement,
+    Signature,
+    VersionStatus,
+    working_weeks,
+)
 
 
 @dataclass(frozen=True)
@@ -82,4 +92,44 @@ def follow_up(today: datetime.date) -> FollowUp:
         waiting=waiting,
         without_placement=[row for row in progress if not row.upcoming],
         short_of_weeks=[row for row in progress if row.short],
+    )
+
+
+def placement_hours(learners: QuerySet[Learner]) -> Decimal:
+    """Hours the learners spent in placements up to today: the signed schedule's days
+    gone by, less the absences recorded (the attestation's count, so far)."""
+    today = timezone.localdate()
+    placements = Placement.objects.filter(
+        learner__in=learners, status__in=SIGNED_STATUSES, start_date__lte=today
+    ).prefetch_related("slots", "absences")
+    total = Decimal(0)
+    for placement in placements:
+        planned = placement.planned_presence(list(placement.slots.all()), until=today)
+        missed = sum((a.hours for a in placement.absences.all() if a.date <= today), Decimal(0))
+        total += max(Decimal(planned.total_seconds()) / 3600 - missed, Decimal(0))
+    return total
+
+
+def learner_section(request: AuthenticatedRequest, learner: Learner) -> Section | None:
+    """On the learner's page: their placements and their weeks against the programme's."""
+    placements = list(
+        Placement.objects.visible_to(request.user)
+        .filter(learner=learner)
+        .current()
+        .select_related("company")
+        .order_by("start_date")
+    )
+    enrolment = (
+        Enrolment.objects.active()
+        .filter(learner=learner)
+        .select_related("cohort__programme")
+        .first()
+    )
+    return Section(
+        "internships/learner_section.html",
+        {
+            "placements": placements,
+            "weeks": sum((p.weeks for p in placements), Decimal(0)),
+            "required": enrolment.cohort.programme.placement_weeks_min if enrolment else None,
+        },
     )

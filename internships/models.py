@@ -415,21 +415,28 @@ class Placement(models.Model):
     def weeks(self) -> Decimal:
         return working_weeks(self.start_date, self.end_date)
 
-    def presence_days(self, slots: Iterable[ScheduleSlot]) -> list[datetime.date]:
-        """The dates of the period on which the schedule has the learner at the company."""
+    def presence_days(
+        self, slots: Iterable[ScheduleSlot], until: datetime.date | None = None
+    ) -> list[datetime.date]:
+        """The dates of the period (up to ``until``) on which the schedule has the learner
+        at the company."""
         weekdays = set(hours_by_weekday(slots))
-        days = (self.end_date - self.start_date).days + 1
+        last = min(self.end_date, until) if until else self.end_date
+        days = (last - self.start_date).days + 1
         return [
             day
             for day in (self.start_date + ONE_DAY * n for n in range(days))
             if day.weekday() in weekdays
         ]
 
-    def planned_presence(self, slots: Sequence[ScheduleSlot]) -> datetime.timedelta:
-        """The effective presence the schedule plans over the whole period."""
+    def planned_presence(
+        self, slots: Sequence[ScheduleSlot], until: datetime.date | None = None
+    ) -> datetime.timedelta:
+        """The effective presence the schedule plans over the period (up to ``until``)."""
         by_day = hours_by_weekday(slots)
         return sum(
-            (by_day[day.weekday()] for day in self.presence_days(slots)), datetime.timedelta()
+            (by_day[day.weekday()] for day in self.presence_days(slots, until)),
+            datetime.timedelta(),
         )
 
     def signers(self) -> list[Signature]:

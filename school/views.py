@@ -35,7 +35,7 @@ from .models import (
     Learner,
     Role,
 )
-from .portal import sections_for
+from .portal import cohort_sections_for, learner_sections_for, sections_for
 from .serializers import _check_parameters
 
 ACTIVE_LEARNERS = Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE))
@@ -93,7 +93,12 @@ def cohort_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "school/cohort_detail.html",
-        {"cohort": cohort, "enrolments": enrolments, "trainers": cohort.trainers.all()},
+        {
+            "cohort": cohort,
+            "enrolments": enrolments,
+            "trainers": cohort.trainers.all(),
+            "sections": cohort_sections_for(request, cohort),
+        },
     )
 
 
@@ -112,7 +117,11 @@ def learner_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    return render(request, "school/learner_detail.html", {"learner": learner})
+    return render(
+        request,
+        "school/learner_detail.html",
+        {"learner": learner, "sections": learner_sections_for(request, learner)},
+    )
 
 
 # Our documents weigh a few hundred kilobytes; a bigger file cannot be one of them.
