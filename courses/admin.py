@@ -17,19 +17,24 @@ from school.models import Cohort, Learner, Role, User
 from . import scheduling, services
 from .models import (
     Attendance,
+    Characteristic,
     ClosurePeriod,
     Competency,
     CompetencyBlock,
     CompetencyEvidence,
     Course,
     Derogation,
+    Inspection,
     Machine,
     MedicalFitness,
+    OrderEvent,
     Room,
     SafetyTraining,
     Session,
     SessionSeries,
     SessionStatus,
+    TimeLog,
+    WorkshopOrder,
 )
 from .scheduling import Candidate
 
@@ -326,3 +331,74 @@ class CompetencyEvidenceAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["learner", "assessor"]
     raw_id_fields = ["competency"]
     date_hierarchy = "date"
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("at", "from_status", "to_status", "by", "note")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TimeLogInline(admin.TabularInline):
+    model = TimeLog
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = (
+        "session",
+        "learner",
+        "hours",
+        "operation",
+        "machine",
+        "parts_made",
+        "parts_scrapped",
+        "logged_by",
+    )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WorkshopOrder)
+class WorkshopOrderAdmin(SimpleHistoryAdmin):
+    """Orders are shown here; each move (with who and when) is made on the order's page
+    or through the API, by the services that check the role and the rules."""
+
+    list_display = ["reference", "company", "quantity", "requested_date", "status", "supervisor"]
+    list_filter = ["status", "company__sector"]
+    search_fields = ["reference", "description", "company__legal_name"]
+    list_select_related = ["company", "supervisor"]
+    date_hierarchy = "requested_date"
+    inlines = [OrderEventInline, TimeLogInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in WorkshopOrder._meta.fields] + ["sessions", "learners"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class CharacteristicInline(admin.TabularInline):
+    model = Characteristic
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("name", "nominal", "lower_tolerance", "upper_tolerance", "unit")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Inspection)
+class InspectionAdmin(SimpleHistoryAdmin):
+    list_display = ["order", "inspected_on", "inspected_by", "countersigned_at", "document"]
+    list_select_related = ["order__company", "inspected_by", "document"]
+    inlines = [CharacteristicInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in Inspection._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,31 @@
+"""Every back-office page of the workshop and placement paths opens on real rows: the
+demo's orders in every status and placements from draft to completed."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from school.models import User
+
+WITH_ROWS = ("courses", "internships")
+
+
+@pytest.mark.django_db
+def test_the_change_page_of_every_workshop_and_placement_row_opens() -> None:
+    call_command("seed_demo", verbosity=0)
+    client = Client()
+    client.force_login(User.objects.get(email="direction@metaltech.test"))
+    opened = 0
+    for model in admin.site._registry:
+        opts = model._meta
+        if opts.app_label not in WITH_ROWS:
+            continue
+        for instance in model._default_manager.all()[:5]:
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[instance.pk])
+            assert client.get(url).status_code == 200, url
+            opened += 1
+    assert opened > 50
