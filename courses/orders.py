@@ -182,6 +182,8 @@ def order_plan(
     """Link workshop sessions and assign learners. Each learner must take part in the
     sessions, and a minor needs valid cover for their machines (the timetable's rule)."""
     order = _locked(order)
+    if role_of(by) != Role.STAFF:  # planning again, later, is the staff's too
+        raise PermissionDenied(_("Votre rôle ne permet pas cette étape de la commande."))
     if not sessions or not learners:
         raise ValidationError(_("Planifier, c'est choisir au moins une séance et un apprenant."))
     problems = []

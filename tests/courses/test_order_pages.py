@@ -167,3 +167,20 @@ def test_the_portfolio_costs_the_same_for_one_competency_and_for_many(world: Wor
         assert client.get(url).status_code == 200
     assert len(many) == len(one)
     assert as_user(world.partner).get(url).status_code == 404
+
+
+def test_an_assigned_learner_cannot_plan_the_order_again(world: World) -> None:
+    from courses import orders
+
+    order = _order()
+    order.learners.add(world.learner)
+    WorkshopOrder.objects.filter(pk=order.pk).update(status=OrderStatus.PLANNED)
+    session = SessionFactory(cohort=world.cohort)
+    response = as_user(world.learner_user).post(
+        f"/commandes/{order.pk}/plan/", {"sessions": [session.pk], "learners": [world.learner.pk]}
+    )
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert list(order.sessions.all()) == []
+    with pytest.raises(orders.PermissionDenied):
+        orders.order_plan(order, by=world.trainer, sessions=[session], learners=[world.learner])
