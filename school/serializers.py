@@ -379,7 +379,7 @@ class DocumentIssueSerializer(DocumentReissueSerializer):
     kind = serializers.CharField(
         help_text=_(
             "Code du type : attestation_fin_formation, attestation_assiduite, "
-            "feuille_emargement, attestation_stage."
+            "feuille_emargement, attestation_stage, livret_competences."
         )
     )
 
@@ -400,7 +400,8 @@ class DocumentRevokeSerializer(serializers.Serializer):
 class DocumentBatchCreateSerializer(serializers.Serializer):
     kind = serializers.CharField(
         help_text=_(
-            "Code du type : attestation_fin_formation, attestation_assiduite, attestation_stage."
+            "Code du type : attestation_fin_formation, attestation_assiduite, attestation_stage, "
+            "livret_competences."
         )
     )
     cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.all())
