@@ -12,7 +12,11 @@ class CoursesConfig(AppConfig):
         from school.api import router
         from school.demo import register_seeder
         from school.models import document_scopes
-        from school.portal import register_cohort_section, register_learner_section
+        from school.portal import (
+            register_cohort_section,
+            register_learner_section,
+            register_section,
+        )
         from school.services import register_enrolment_check
 
         from .api import register_endpoints
@@ -22,7 +26,7 @@ class CoursesConfig(AppConfig):
         from .documents import register_kinds
         from .models import customer_documents
         from .scheduling import cover_problems_on_joining
-        from .views import cohort_section, learner_section
+        from .views import cohort_section, learner_section, today_section
 
         register_endpoints(router)
         register_enrolment_check(cover_problems_on_joining)
@@ -30,6 +34,7 @@ class CoursesConfig(AppConfig):
         register_seeder(seed_timetable)
         register_seeder(seed_orders)
         register_kinds()
+        register_section(today_section)
         register_learner_section(learner_section)
         register_cohort_section(cohort_section)
         document_scopes.register(customer_documents)

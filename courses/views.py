@@ -10,11 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -578,3 +580,92 @@ def cohort_section(request: AuthenticatedRequest, cohort: Cohort) -> Section:
     return Section(
         "courses/_cohort_section.html", {"rhythm": rhythm_of(learners, cohort.programme)}
     )
+
+
+ACTIVE_ORDER_STATUSES = (
+    OrderStatus.ACCEPTED,
+    OrderStatus.PLANNED,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.QUALITY_CONTROL,
+)
+
+
+def today_section(request: AuthenticatedRequest) -> Section | None:
+    """On the home page: what the day holds for this user in the timetable and the
+    workshop. A fixed handful of queries whatever the school's size."""
+    user = request.user
+    today = timezone.localdate()
+    day = (local_midnight(today), local_midnight(today + datetime.timedelta(days=1)))
+    monday = today - datetime.timedelta(days=today.weekday())
+    week = (local_midnight(monday), local_midnight(monday + datetime.timedelta(days=7)))
+    listed = Session.objects.select_related("course", "cohort", "room").order_by("start", "pk")
+    context: dict[str, Any] = {"role": user.role, "today": today}
+    if user.role in TEACHING_TEAM:
+        mine = listed if user.role == Role.STAFF else listed.filter(trainer=user)
+        context["sessions_today"] = (
+            mine.between(*day)
+            .annotate(lines=Count("attendances", filter=~Q(attendances__status="")))
+            .select_related("trainer")
+        )
+        orders_qs = WorkshopOrder.objects.filter(status__in=ACTIVE_ORDER_STATUSES).select_related(
+            "company"
+        )
+        if user.role == Role.TRAINER:
+            context["sessions_week"] = mine.between(*week)
+            context["orders"] = orders_qs.filter(supervisor=user).order_by("planned_end")[:10]
+        else:
+            context["orders"] = orders_qs.filter(
+                Q(requested_date__lte=today + datetime.timedelta(days=7))
+                | Q(planned_end__lte=today + datetime.timedelta(days=7))
+            ).order_by("requested_date")[:10]
+            context["absences"] = (
+                Attendance.objects.filter(
+                    status=AttendanceStatus.ABSENT,
+                    session__start__gte=local_midnight(today - datetime.timedelta(days=14)),
+                )
+                .select_related("learner", "session__course")
+                .order_by("-session__start")[:10]
+            )
+            context["covers_expiring"] = len(
+                learners_with_cover_expiring(within_days=COVER_NOTICE_DAYS)
+            )
+    elif user.role in (Role.LEARNER, Role.GUARDIAN):
+        learners = Learner.objects.visible_to(user)
+        context["sessions_week"] = _week_of(learners, week)
+        context["calendar_url"] = calendar_url(request, user)
+        context["calendar_qr"] = segno.make(context["calendar_url"], error="m").svg_inline(
+            scale=3, dark="#2f3b45", title=_("QR code du lien d'agenda")
+        )
+        context["documents"] = IssuedDocument.objects.visible_to(user).order_by("-issued_at")[:5]
+        context["portfolios"] = [portfolio_of(learner) for learner in learners[:3]]
+        if user.role == Role.LEARNER:
+            running = [s for s in context["sessions_week"] if s.start <= timezone.now() < s.end]
+            signed = set(
+                Attendance.objects.filter(
+                    learner__user=user, session__in=running, signed_at__isnull=False
+                ).values_list("session_id", flat=True)
+            )
+            context["to_sign"] = [s for s in running if s.pk not in signed]
+    elif user.role == Role.PARTNER:
+        context["orders"] = (
+            WorkshopOrder.objects.visible_to(user)
+            .exclude(status=OrderStatus.CLOSED)
+            .select_related("company")
+            .order_by("-created_at")[:10]
+        )
+    else:
+        return None
+    return Section("courses/today_section.html", context)
+
+
+def _week_of(learners: Any, week: tuple[datetime.datetime, datetime.datetime]) -> list[Session]:
+    """This week's sessions of a learner (or of a guardian's children), in time order."""
+    sessions: dict[int, Session] = {}
+    for learner in learners:
+        for session in (
+            Session.objects.attended_by(learner)
+            .between(*week)
+            .select_related("course", "cohort", "room")
+        ):
+            sessions[session.pk] = session
+    return sorted(sessions.values(), key=lambda session: (session.start, session.pk))

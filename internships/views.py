@@ -41,6 +41,8 @@ from .forms import (
     VisitForm,
 )
 from .models import (
+    SIGNED_STATUSES,
+    SIGNING_STATUSES,
     AgreementVersion,
     Application,
     ApplicationStatus,
@@ -99,7 +101,13 @@ def home_section(request: AuthenticatedRequest) -> Section | None:
                     ).select_related("placement__learner")
                     if evaluation.is_open
                 ],
+                "interns": _now_and_next(Placement.objects.visible_to(user)),
             },
+        )
+    if role_of(user) == Role.TRAINER:
+        return Section(
+            "internships/home_section.html",
+            {"interns": _now_and_next(Placement.objects.filter(referent=user))},
         )
     if role_of(user) in (Role.LEARNER, Role.GUARDIAN):
         return Section(
@@ -112,6 +120,7 @@ def home_section(request: AuthenticatedRequest) -> Section | None:
                 .current()
                 .select_related("company", "learner")[:5],
                 "signatures": pending,
+                "offers_for_me": _offers_for(user) if role_of(user) == Role.LEARNER else [],
             },
         )
     if role_of(user) == Role.STAFF:
@@ -120,6 +129,36 @@ def home_section(request: AuthenticatedRequest) -> Section | None:
             {"signatures": pending, "follow_up": follow_up(timezone.localdate()), "limit": 10},
         )
     return None
+
+
+def _now_and_next(placements: Any) -> list[Placement]:
+    """Placements under way or starting within two months: who is (or will be) where."""
+    today = timezone.localdate()
+    return list(
+        placements.filter(
+            status__in=SIGNED_STATUSES + SIGNING_STATUSES + (PlacementStatus.DRAFT,),
+            end_date__gte=today,
+            start_date__lte=today + datetime.timedelta(days=60),
+        )
+        .select_related("learner", "company")
+        .order_by("start_date")[:10]
+    )
+
+
+def _offers_for(user: Any) -> list[PlacementOffer]:
+    """Published offers still to come, those that aim at the learner's gaps first."""
+    learner = Learner.objects.filter(user=user).first()
+    if learner is None:
+        return []
+    gaps = [competency.pk for competency in portfolio_of(learner).gaps]
+    offers = (
+        PlacementOffer.objects.published()
+        .filter(end_date__gte=timezone.localdate())
+        .select_related("company")
+        .annotate(matching=Count("competencies", filter=Q(competencies__in=gaps)))
+        .order_by("-matching", "start_date")
+    )
+    return list(offers[:5])
 
 
 def pending_signatures(user: Any) -> list[Signature]:

@@ -62,6 +62,13 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         )
     context["sections"] = sections_for(request)
     if user.role == Role.STAFF:
+        context["batches"] = [
+            batch
+            for batch in DocumentBatch.objects.with_progress()
+            .select_related("cohort")
+            .order_by("-created_at")[:5]
+            if batch.status != BatchStatus.DONE
+        ]
         context["counts"] = {
             "learners": Enrolment.objects.active().count(),
             "cohorts": cohorts.count(),

@@ -120,3 +120,40 @@ def test_a_learner_page_shows_only_what_the_viewer_may_see(world: World) -> None
     for_parent = _page(world.guardian_user, f"/apprenants/{world.learner.pk}/").content.decode()
     assert "Coparent" not in for_parent
     assert world.guardian.first_name in for_parent
+
+
+@pytest.mark.parametrize("role", ["staff", "trainer", "partner", "learner", "guardian"])
+def test_each_home_page_costs_the_same_for_a_small_and_a_busier_school(
+    world: World, role: str
+) -> None:
+    """Today's sessions, orders, placements, documents: more rows, not more queries."""
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from tests.factories import PlacementFactory, SessionFactory
+
+    def busier() -> None:
+        start = timezone.now().replace(hour=7, minute=0, second=0, microsecond=0)
+        SessionFactory(cohort=world.cohort, trainer=world.trainer, start=start)
+        PlacementFactory(
+            learner=world.learner,
+            company=world.company,
+            referent=world.trainer,
+            start_date=timezone.localdate() + datetime.timedelta(days=30),
+            end_date=timezone.localdate() + datetime.timedelta(days=40),
+        )
+
+    client = Client()
+    client.force_login(world.user(role))
+    busier()
+    client.get("/")  # the first visit makes the user's calendar token, once
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/").status_code == 200
+    for _ in range(3):
+        busier()
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/").status_code == 200
+    assert len(many) == len(one)
