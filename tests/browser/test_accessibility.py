@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DEMO_PASSWORD = "metaltech-demo"  # noqa: S105 — the published demo password
+DEMO_PASSWORD = "metaltech-demo"
 USERS = [
     "direction@metaltech.test",
     "formateur@metaltech.test",
