@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from school.http import AuthenticatedRequest
 from school.models import Role
+from school.pagination import page_of
 from school.portal import Section
 
 from .models import Company, Sector
@@ -29,12 +30,17 @@ def company_list(request: AuthenticatedRequest) -> HttpResponse:
         .order_by("legal_name")
     )
     sector = request.GET.get("secteur", "")
+    q = request.GET.get("q", "").strip()
     if sector:
         companies = companies.filter(sector=sector)
+    if q:
+        companies = companies.filter(
+            Q(legal_name__icontains=q) | Q(city__icontains=q) | Q(siret__startswith=q)
+        )
     return render(
         request,
         "companies/company_list.html",
-        {"companies": companies, "sector": sector, "sectors": Sector.choices},
+        {**page_of(request, companies, secteur=sector, q=q), "sectors": Sector.choices},
     )
 
 

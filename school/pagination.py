@@ -1,8 +1,26 @@
+"""Pagination of the API's lists and of the pages' lists."""
+
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest
 from rest_framework import pagination
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+LIST_PAGE_SIZE = 25
+
+
+def page_of(request: HttpRequest, rows: Any, **filters: str) -> dict[str, Any]:
+    """A page of ``rows`` and the query string of the filters, so that every link of the
+    pagination keeps them: a filtered list's URL can be shared as it is."""
+    page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode({name: value for name, value in filters.items() if value})
+    return {"page": page, "query": query, **filters}

@@ -31,6 +31,7 @@ urlpatterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("promotions/", views.cohort_list, name="cohort-list"),
     path("promotions/<int:pk>/", views.cohort_detail, name="cohort-detail"),
+    path("apprenants/", views.learner_list, name="learner-list"),
     path("apprenants/<int:pk>/", views.learner_detail, name="learner-detail"),
     path("documents/lots/nouveau/", views.batch_create, name="batch-create"),
     path("documents/lots/<int:pk>/", views.batch_detail, name="batch-detail"),

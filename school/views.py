@@ -35,6 +35,7 @@ from .models import (
     Learner,
     Role,
 )
+from .pagination import page_of
 from .portal import cohort_sections_for, learner_sections_for, sections_for
 from .serializers import _check_parameters
 
@@ -105,6 +106,48 @@ def cohort_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "enrolments": enrolments,
             "trainers": cohort.trainers.all(),
             "sections": cohort_sections_for(request, cohort),
+        },
+    )
+
+
+@login_required
+def learner_list(request: AuthenticatedRequest) -> HttpResponse:
+    """Learners the user may see, searched by name, e-mail or INE, by cohort and status."""
+    if request.user.role not in (Role.STAFF, Role.TRAINER):
+        raise Http404
+    learners = Learner.objects.visible_to(request.user).prefetch_related(
+        Prefetch(
+            "enrolments",
+            queryset=Enrolment.objects.select_related("cohort").order_by("-start_date"),
+        )
+    )
+    q = request.GET.get("q", "").strip()
+    cohort = request.GET.get("promotion", "")
+    status = request.GET.get("statut", "")
+    if q:
+        learners = learners.filter(
+            Q(last_name__icontains=q)
+            | Q(first_name__icontains=q)
+            | Q(email__icontains=q)
+            | Q(ine__iexact=q)
+        )
+    if cohort.isdigit():
+        learners = learners.filter(enrolments__cohort=int(cohort))
+    if status in EnrolmentStatus.values:
+        learners = learners.filter(enrolments__status=status)
+    return render(
+        request,
+        "school/learner_list.html",
+        {
+            **page_of(
+                request,
+                learners.distinct().order_by("last_name", "first_name", "pk"),
+                q=q,
+                promotion=cohort,
+                statut=status,
+            ),
+            "cohorts": Cohort.objects.visible_to(request.user).order_by("-start_date", "name"),
+            "statuses": EnrolmentStatus.choices,
         },
     )
 

@@ -1,0 +1,79 @@
+"""Search lists keep their filters in the URL (shareable, kept by every page link),
+show only what the user may see, and cost the same for one row and for many."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import World
+from tests.factories import (
+    CompanyFactory,
+    ContactFactory,
+    EnrolmentFactory,
+    LearnerFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def as_user(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_learners_are_searched_and_the_filters_stay_in_the_page_links(world: World) -> None:
+    for n in range(30):
+        EnrolmentFactory(cohort=world.cohort, learner=LearnerFactory(last_name=f"Martin{n:02d}"))
+    EnrolmentFactory(cohort=world.cohort, learner=LearnerFactory(last_name="Durand-Perrin"))
+    page = html.unescape(
+        as_user(world.staff)
+        .get("/apprenants/", {"q": "martin", "promotion": world.cohort.pk})
+        .content.decode()
+    )
+    assert "31 apprenants" in page  # the 30 and world.learner (Martin)
+    assert "DURAND-PERRIN" not in page
+    assert f"?q=martin&promotion={world.cohort.pk}&page=2" in page
+
+
+def test_a_trainer_lists_only_the_learners_they_teach_and_partners_none(world: World) -> None:
+    page = as_user(world.trainer).get("/apprenants/").content.decode()
+    assert world.learner.last_name.upper() in page
+    assert world.other_learner.last_name.upper() not in page
+    assert as_user(world.partner).get("/apprenants/").status_code == 404
+    assert as_user(world.learner_user).get("/apprenants/").status_code == 404
+
+
+def test_companies_are_searched_by_name_city_or_siret(world: World) -> None:
+    CompanyFactory(legal_name="Fonderie du Bassigny", city="Chaumont")
+    page = as_user(world.staff).get("/entreprises/", {"q": "bassigny"}).content.decode()
+    assert "Fonderie du Bassigny" in page and "Forges de Nogent" not in page
+    # A partner searches their own company only.
+    assert (
+        "Bassigny"
+        not in as_user(world.partner).get("/entreprises/", {"q": "bassigny"}).content.decode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "make"),
+    [
+        ("/apprenants/", lambda world: EnrolmentFactory(cohort=world.cohort)),
+        ("/entreprises/", lambda world: ContactFactory(company=CompanyFactory())),
+    ],
+)
+def test_a_list_page_costs_the_same_for_one_row_and_for_many(world: World, url, make) -> None:
+    client = as_user(world.staff)
+    make(world)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for _ in range(8):
+        make(world)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(one)
