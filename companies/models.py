@@ -55,6 +55,11 @@ class CompanyQuerySet(models.QuerySet["Company"]):
             return self.filter(pk__in=Contact.objects.filter(user=user).values("company"))
         return self.none()
 
+    def sole(self) -> Company | None:
+        """The only company of the set, if it holds exactly one (a partner's own)."""
+        rows = list(self[:2])
+        return rows[0] if len(rows) == 1 else None
+
 
 class Company(models.Model):
     legal_name = models.CharField(_("raison sociale"), max_length=200)

@@ -40,6 +40,9 @@ class OrderForm(forms.ModelForm):
         company = self.fields["company"]
         assert isinstance(company, forms.ModelChoiceField)  # noqa: S101
         company.queryset = Company.objects.visible_to(user)
+        # A partner of one company orders for it: chosen already.
+        if not self.is_bound and (sole := Company.objects.visible_to(user).sole()):
+            self.initial.setdefault("company", sole.pk)
         self.fields["drawing"].help_text = _("PDF, DXF, STEP, PNG ou JPEG.")
 
 

@@ -12,7 +12,26 @@ from school.models import Role, User
 from .models import Absence, Placement, PlacementOffer, ScheduleSlot, Visit
 
 
+class CompetencyChoices(forms.ModelMultipleChoiceField):
+    """Competencies of several programmes share codes (C1.1…): each says whose it is."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            queryset=Competency.objects.select_related("block__programme").order_by(
+                "block__programme__code", "block__code", "code"
+            ),
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            **kwargs,
+        )
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.code} — {obj.title} ({obj.block.programme.code})"
+
+
 class OfferForm(forms.ModelForm):
+    competencies = CompetencyChoices(label=_("Compétences visées"))
+
     class Meta:
         model = PlacementOffer
         fields = [
@@ -30,7 +49,6 @@ class OfferForm(forms.ModelForm):
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "competencies": forms.CheckboxSelectMultiple,
         }
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -38,9 +56,14 @@ class OfferForm(forms.ModelForm):
         company = self.fields["company"]
         assert isinstance(company, forms.ModelChoiceField)  # noqa: S101
         company.queryset = Company.objects.visible_to(user)
+        # A partner of one company offers for it: chosen already.
+        if not self.is_bound and (sole := Company.objects.visible_to(user).sole()):
+            self.initial.setdefault("company", sole.pk)
 
 
 class PlacementForm(forms.ModelForm):
+    competencies = CompetencyChoices(label=_("Compétences à acquérir (annexe pédagogique)"))
+
     class Meta:
         model = Placement
         fields = [
@@ -61,7 +84,6 @@ class PlacementForm(forms.ModelForm):
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "competencies": forms.CheckboxSelectMultiple,
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
