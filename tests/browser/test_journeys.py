@@ -18,17 +18,19 @@ import io
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 from pypdf import PdfWriter
 
-from courses.models import WorkshopOrder
+from courses.models import Course, WorkshopOrder
 from internships import services as placements
 from internships.models import Application, Placement, PlacementOffer, PlacementStatus
 from school import services as school_services
-from school.models import Cohort, Enrolment, Learner, User
+from school.models import Cohort, Enrolment, IssuedDocument, Learner, User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -185,22 +187,72 @@ def test_learner_on_a_phone_reads_the_week_applies_signs_and_downloads(
     assert overflow <= 0
 
 
-def test_staff_create_a_cohort_enrol_plan_call_the_roll_and_issue(
-    browser: Any, live_server: Any, demo: None
-) -> None:
-    page = open_as(browser, live_server, "direction@metaltech.test", DESKTOP)
-    shot(page, "equipe-1-accueil")
+# A Tuesday afternoon of the next school year: the staff's journey plans a session for
+# this very afternoon and calls its roll, whatever day the suite runs.
+TUESDAY_AFTERNOON = datetime.datetime(2027, 9, 7, 13, 45, tzinfo=ZoneInfo("Europe/Paris"))
 
-    # A cohort, in the back office.
-    page.goto("/admin/school/cohort/add/")
-    page.get_by_label("Formation").select_option(
-        label="CAP Conducteur d'installations de production"
-    )
-    page.get_by_label("Nom").fill("CAP CIP 2027-2029")
-    page.get_by_label("Début").fill("01/09/2027")
-    page.get_by_label("Fin").fill("30/06/2029")
-    page.get_by_role("button", name="Enregistrer", exact=True).click()
-    page.get_by_text("a été ajouté").wait_for()
-    cohort = Cohort.objects.get(name="CAP CIP 2027-2029")
-    assert cohort is not None
-    shot(page, "equipe-2-promotion")
+
+def test_staff_create_a_cohort_enrol_plan_call_the_roll_and_issue(
+    browser: Any, live_server: Any
+) -> None:
+    with time_machine.travel(TUESDAY_AFTERNOON, tick=True):
+        call_command("seed_demo", verbosity=0)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page = open_as(browser, live_server, "direction@metaltech.test", DESKTOP)
+        shot(page, "equipe-1-accueil")
+
+        # A cohort, with a learner, in the back office.
+        page.goto("/admin/school/cohort/add/")
+        page.locator("#id_programme").select_option(
+            label="CAP Conducteur d'installations de production"
+        )
+        page.locator("#id_name").fill("CAP CIP 2027-2029")
+        page.locator("#id_start_date").fill("01/09/2027")
+        page.locator("#id_end_date").fill("30/06/2029")
+        page.locator(".add-row a").first.click()
+        page.locator(".select2-selection").last.click()
+        page.locator(".select2-search__field").fill("Lambert")
+        page.get_by_role("option", name="Théo Lambert").click()
+        page.locator("#id_enrolments-0-start_date").fill("01/09/2027")
+        shot(page, "equipe-2-promotion")
+        page.get_by_role("button", name="Enregistrer", exact=True).click()
+        page.locator(".messagelist .success").wait_for()
+        cohort = Cohort.objects.get(name="CAP CIP 2027-2029")
+        assert Enrolment.objects.filter(cohort=cohort, learner__last_name="Lambert").exists()
+
+        # A weekly series: Tuesday afternoons in September, in one go, conflicts checked.
+        page.goto("/admin/courses/sessionseries/add/")
+        turning = Course.objects.get(programme__code="cap-cip", code="TOUR")
+        page.locator("#id_course").select_option(value=str(turning.pk))
+        page.locator("#id_cohort").select_option(label=str(cohort))
+        page.locator("#id_trainer").select_option(label="Nadia Ferrand")
+        page.locator("#id_room").select_option(label="Atelier commande numérique")
+        page.locator("#id_weekday").select_option(value="1")
+        page.locator("#id_start_time").fill("13:30")
+        page.locator("#id_end_time").fill("16:30")
+        page.locator("#id_first_date").fill("2027-09-07")
+        page.locator("#id_last_date").fill("2027-09-28")
+        shot(page, "equipe-3-serie")
+        page.get_by_role("button", name="Créer la série").click()
+        page.get_by_text("4 séances créées.").wait_for()
+
+        # The roll call on a workshop tablet.
+        session = cohort.sessions.order_by("start").first()
+        assert session is not None
+        tablet = open_as(browser, live_server, "direction@metaltech.test", TABLET)
+        tablet.goto(f"/seances/{session.pk}/emargement/")
+        tablet.get_by_role("button", name="Présent").first.click()
+        tablet.get_by_role("button", name="Présent", pressed=True).wait_for()
+        shot(tablet, "equipe-4-appel-tablette")
+
+        # An attestation for the cohort, then its public verification page.
+        page.goto(f"/documents/lots/nouveau/?cohort={cohort.pk}")
+        page.locator("#id_kind").select_option(value="attestation_fin_formation")
+        shot(page, "equipe-5-attestations")
+        page.get_by_role("button", name="Lancer l'émission").click()
+        page.get_by_text("1 / 1 documents émis").wait_for()
+        shot(page, "equipe-6-lot")
+        document = IssuedDocument.objects.get(learner__last_name="Lambert")
+        page.goto(f"/verify/{document.verification_code}/")
+        page.get_by_text(document.number).first.wait_for()
+        shot(page, "equipe-7-verification")
