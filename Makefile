@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint typecheck format migrations-check worker clean
+.PHONY: run test guide lint typecheck format migrations-check worker clean
 
 # A stamp per extra set: `make test` after `make run` still adds the dev extras.
 $(VENV)/.installed-run: pyproject.toml
@@ -27,6 +27,12 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The user guide's screenshots (docs/guide/screenshots/), taken again by the browser
+# tests of the everyday journeys and home pages (needs Chromium at /usr/bin/chromium).
+guide: $(VENV)/.installed-dev
+	ARTIFACTS_DIR=docs/guide BROWSER_TESTS=1 $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/browser/test_journeys.py tests/browser/test_accessibility.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

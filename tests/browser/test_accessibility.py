@@ -62,7 +62,12 @@ def test_every_home_page_passes_the_audit_on_desktop_and_phone(
             page = context.new_page()
             log_in(page, email)
             role = email.split("@")[0]
-            page.screenshot(path=str(ARTIFACTS / f"accueil-{role}-{name}.png"), full_page=True)
+            page.screenshot(
+                path=str(ARTIFACTS / f"accueil-{role}-{name}.jpg"),
+                full_page=True,
+                type="jpeg",
+                quality=60,
+            )
             if problems := audit(page):
                 found[f"{email} ({name})"] = problems
             overflow = page.evaluate(

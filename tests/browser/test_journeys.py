@@ -60,7 +60,8 @@ def open_as(browser: Any, live_server: Any, email: str, viewport: dict[str, int]
 
 
 def shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    # JPEG: a tenth of a PNG's weight, and the user guide commits them.
+    page.screenshot(path=str(SHOTS / f"{name}.jpg"), full_page=True, type="jpeg", quality=60)
 
 
 def drawing_pdf(tmp_path: Path) -> Path:
