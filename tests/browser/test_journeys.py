@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,8 +48,21 @@ def demo(live_server: Any) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
 
 
+_contexts: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def close_contexts() -> Iterator[None]:
+    """Every browser context a journey opened is closed before the live server stops:
+    an open keep-alive connection would outlive the test database's connection."""
+    yield
+    while _contexts:
+        _contexts.pop().close()
+
+
 def open_as(browser: Any, live_server: Any, email: str, viewport: dict[str, int]) -> Any:
     context = browser.new_context(locale="fr-FR", base_url=live_server.url, viewport=viewport)
+    _contexts.append(context)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.goto("/connexion/")
