@@ -10,18 +10,30 @@ workshop's. Placement hours come from the apps that register a source (internshi
 
 from __future__ import annotations
 
+import datetime
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DurationField, ExpressionWrapper, F, QuerySet, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from school.models import Learner, Programme
+from school.models import Cohort, Learner, Programme
 from school.registry import Registry
 
-from .attendance import ATTENDED
-from .models import Attendance, CourseKind, SessionStatus, TimeLog
+from .attendance import ATTENDED, local_midnight
+from .models import (
+    Attendance,
+    Competency,
+    CompetencyEvidence,
+    CourseKind,
+    SessionStatus,
+    TimeLog,
+)
+from .portfolio import SECURED
 
 # (learners) → hours they spent in placements so far
 HoursSource = Callable[[QuerySet[Learner]], Decimal]
@@ -117,3 +129,83 @@ def rhythm_of(learners: QuerySet[Learner], programme: Programme | None) -> Rhyth
         planned=Decimal(programme.total_hours) if programme else ZERO,
         per=count,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# The cohort's page: attendance rate week by week, and how widely each competency is held.
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekRate:
+    monday: datetime.date
+    recorded: int
+    attended: int
+
+    @property
+    def rate(self) -> Decimal:
+        return (Decimal(self.attended * 100) / self.recorded).quantize(Decimal("1"))
+
+    # The chart's geometry (a 50-unit-high bar for 100 %, in a 60-unit box).
+    @property
+    def height(self) -> Decimal:
+        return self.rate / 2
+
+    @property
+    def top(self) -> Decimal:
+        return 55 - self.height
+
+
+def attendance_by_week(cohort: Cohort, *, weeks: int = 8) -> list[WeekRate]:
+    """The share of recorded lines that are present or late, for the cohort's last
+    ``weeks`` weeks that had a roll call, in one query."""
+    zone = timezone.get_default_timezone()
+    since = local_midnight(timezone.localdate() - datetime.timedelta(weeks=weeks))
+    rows = (
+        Attendance.objects.filter(session__cohort=cohort, session__start__gte=since)
+        .exclude(status="")
+        .exclude(session__status=SessionStatus.CANCELLED)
+        .annotate(week=TruncWeek("session__start", tzinfo=zone))
+        .values("week")
+        .annotate(recorded=Count("pk"), attended=Count("pk", filter=Q(status__in=ATTENDED)))
+        .order_by("week")
+    )
+    return [
+        WeekRate(row["week"].date() if hasattr(row["week"], "date") else row["week"],
+                 row["recorded"], row["attended"])
+        for row in rows
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Coverage:
+    competency: Competency
+    secured: int  # learners whose latest evidence is acquired or mastered
+    learners: int
+
+    @property
+    def percent(self) -> Decimal:
+        if not self.learners:
+            return ZERO
+        return (Decimal(self.secured * 100) / self.learners).quantize(Decimal("1"))
+
+
+def competency_coverage(cohort: Cohort, learners: QuerySet[Learner]) -> list[Coverage]:
+    """For each competency of the cohort's programme, how many of its learners hold it,
+    by their latest evidence (the portfolio's rule), in two queries."""
+    competencies = list(
+        Competency.objects.filter(block__programme=cohort.programme).order_by("block__code", "code")
+    )
+    count = learners.count()
+    latest: dict[tuple[int, int], str] = {}
+    for learner_id, competency_id, level in (
+        CompetencyEvidence.objects.filter(learner__in=learners, competency__in=competencies)
+        .order_by("date", "pk")
+        .values_list("learner_id", "competency_id", "level")
+    ):
+        latest[(learner_id, competency_id)] = level  # later rows overwrite earlier ones
+    secured: dict[int, int] = defaultdict(int)
+    for (_learner, competency_id), level in latest.items():
+        if level in SECURED:
+            secured[competency_id] += 1
+    return [Coverage(c, secured[c.pk], count) for c in competencies]

@@ -60,7 +60,7 @@ from .models import (
     WorkshopOrder,
 )
 from .portfolio import portfolio_of
-from .rhythm import rhythm_of
+from .rhythm import attendance_by_week, competency_coverage, rhythm_of
 from .scheduling import learners_with_cover_expiring
 
 TEACHING_TEAM = (Role.STAFF, Role.TRAINER)
@@ -578,7 +578,12 @@ def cohort_section(request: AuthenticatedRequest, cohort: Cohort) -> Section:
         enrolments__cohort=cohort, enrolments__status=EnrolmentStatus.ACTIVE
     )
     return Section(
-        "courses/_cohort_section.html", {"rhythm": rhythm_of(learners, cohort.programme)}
+        "courses/_cohort_section.html",
+        {
+            "rhythm": rhythm_of(learners, cohort.programme),
+            "weeks": attendance_by_week(cohort),
+            "coverage": competency_coverage(cohort, learners),
+        },
     )
 
 

@@ -15,13 +15,17 @@ class InternshipsConfig(AppConfig):
         from school.api import router
         from school.demo import register_seeder
         from school.models import document_scopes
-        from school.portal import register_learner_section, register_section
+        from school.portal import (
+            register_cohort_section,
+            register_learner_section,
+            register_section,
+        )
 
         from .api import register_endpoints
         from .calendar import placement_periods
         from .demo import seed_internships
         from .documents import register_kinds
-        from .follow_up import learner_section, placement_hours
+        from .follow_up import cohort_section, learner_section, placement_hours
         from .models import partner_documents
         from .scheduling import placement_conflicts
         from .views import home_section
@@ -30,6 +34,7 @@ class InternshipsConfig(AppConfig):
         register_feed_source(placement_periods)
         register_placement_hours(placement_hours)
         register_learner_section(learner_section)
+        register_cohort_section(cohort_section)
         register_endpoints(router)
         register_section(home_section)
         register_seeder(seed_internships)

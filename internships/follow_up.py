@@ -7,12 +7,13 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from school.http import AuthenticatedRequest
-from school.models import Enrolment, Learner
+from school.models import Enrolment, Learner, Role
 from school.portal import Section
 
 from .models import (
@@ -51,6 +52,52 @@ class FollowUp:
     short_of_weeks: list[Progress]
 
 
+def progress_of(enrolments: QuerySet[Enrolment], today: datetime.date) -> list[Progress]:
+    """Each enrolment's placement weeks against its programme's, in two queries."""
+    rows = list(
+        enrolments.select_related("learner", "cohort__programme").order_by(
+            "cohort__name", "learner__last_name", "learner__first_name"
+        )
+    )
+    placements: dict[int, list[Placement]] = defaultdict(list)
+    for placement in (
+        Placement.objects.current()
+        .filter(learner__in=[enrolment.learner_id for enrolment in rows])
+        .select_related("company")
+        .order_by("start_date")
+    ):
+        placements[placement.learner_id].append(placement)
+    return [
+        Progress(
+            learner=enrolment.learner,
+            enrolment=enrolment,
+            weeks=sum(
+                (working_weeks(p.start_date, p.end_date) for p in placements[enrolment.learner_id]),
+                Decimal(0),
+            ),
+            required=enrolment.cohort.programme.placement_weeks_min,
+            upcoming=[p for p in placements[enrolment.learner_id] if p.end_date >= today],
+        )
+        for enrolment in rows
+    ]
+
+
+def cohort_section(request: AuthenticatedRequest, cohort: Any) -> Section | None:
+    """On the cohort's page, for the teaching team: where each learner stands with their
+    placement weeks (a pupil looking at their cohort does not see their classmates')."""
+    if request.user.role not in (Role.STAFF, Role.TRAINER):
+        return None
+    rows = progress_of(Enrolment.objects.active().filter(cohort=cohort), timezone.localdate())
+    return Section(
+        "internships/cohort_section.html",
+        {
+            "rows": rows,
+            "reached": sum(1 for row in rows if not row.short),
+            "with_placement": sum(1 for row in rows if row.upcoming),
+        },
+    )
+
+
 def follow_up(today: datetime.date) -> FollowUp:
     versions = (
         AgreementVersion.objects.filter(status=VersionStatus.TO_SIGN)
@@ -62,32 +109,7 @@ def follow_up(today: datetime.date) -> FollowUp:
         Waiting(version, [s for s in version.signatures.all() if not s.is_signed])
         for version in versions
     ]
-    enrolments = list(
-        Enrolment.objects.active()
-        .select_related("learner", "cohort__programme")
-        .order_by("cohort__name", "learner__last_name", "learner__first_name")
-    )
-    placements: dict[int, list[Placement]] = defaultdict(list)
-    for placement in (
-        Placement.objects.current()
-        .filter(learner__in=[enrolment.learner_id for enrolment in enrolments])
-        .select_related("company")
-        .order_by("start_date")
-    ):
-        placements[placement.learner_id].append(placement)
-    progress = [
-        Progress(
-            learner=enrolment.learner,
-            enrolment=enrolment,
-            weeks=sum(
-                (working_weeks(p.start_date, p.end_date) for p in placements[enrolment.learner_id]),
-                Decimal(0),
-            ),
-            required=enrolment.cohort.programme.placement_weeks_min,
-            upcoming=[p for p in placements[enrolment.learner_id] if p.end_date >= today],
-        )
-        for enrolment in enrolments
-    ]
+    progress = progress_of(Enrolment.objects.active(), today)
     return FollowUp(
         waiting=waiting,
         without_placement=[row for row in progress if not row.upcoming],

@@ -105,3 +105,42 @@ def test_the_cohort_page_costs_the_same_for_one_learner_and_for_many(world: Worl
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(one)
+
+
+def test_the_cohort_page_charts_attendance_by_week_and_competency_coverage(world: World) -> None:
+    from courses.models import CompetencyEvidence
+    from courses.rhythm import attendance_by_week, competency_coverage
+    from tests.factories import CompetencyBlockFactory, CompetencyFactory
+
+    other = EnrolmentFactory(cohort=world.cohort).learner
+    today = datetime.date.today()
+    monday = today - datetime.timedelta(days=today.weekday() + 7)
+    start = datetime.datetime.combine(monday, datetime.time(7), tzinfo=datetime.UTC)
+    session = SessionFactory(
+        cohort=world.cohort,
+        course=CourseFactory(programme=world.cohort.programme),
+        start=start,
+        end=start + datetime.timedelta(hours=4),
+    )
+    Attendance.objects.create(session=session, learner=world.learner, status="present")
+    Attendance.objects.create(session=session, learner=other, status="absent")
+    [week] = attendance_by_week(world.cohort)
+    assert (week.monday, week.recorded, week.attended, week.rate) == (monday, 2, 1, 50)
+
+    competency = CompetencyFactory(block=CompetencyBlockFactory(programme=world.cohort.programme))
+    for learner, level, day in [
+        (world.learner, "in_progress", 1), (world.learner, "acquired", 2), (other, "acquired", 1),
+        (other, "in_progress", 3),
+    ]:  # fmt: skip
+        CompetencyEvidence.objects.create(
+            learner=learner, competency=competency, level=level, source="assessment",
+            assessor_name="Marc", date=datetime.date(2026, 11, day),
+        )  # fmt: skip
+    learners = Learner.objects.filter(enrolments__cohort=world.cohort)
+    [coverage] = competency_coverage(world.cohort, learners)
+    assert (coverage.secured, coverage.learners, coverage.percent) == (1, 2, 50)
+    client = Client()
+    client.force_login(world.staff)
+    page = html.unescape(client.get(f"/promotions/{world.cohort.pk}/").content.decode())
+    assert f"Semaine du {monday:%d/%m} : 50 % (1 / 2)" in page
+    assert "1 / 2" in page
