@@ -17,8 +17,10 @@ class CoursesConfig(AppConfig):
             register_learner_section,
             register_section,
         )
+        from school.privacy import register_export
         from school.services import register_enrolment_check
 
+        from . import portfolio
         from .api import register_endpoints
         from .demo import seed_courses
         from .demo_orders import seed_orders
@@ -34,6 +36,7 @@ class CoursesConfig(AppConfig):
         register_seeder(seed_timetable)
         register_seeder(seed_orders)
         register_kinds()
+        register_export(portfolio.personal_data)
         register_section(today_section)
         register_learner_section(learner_section)
         register_cohort_section(cohort_section)

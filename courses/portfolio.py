@@ -14,8 +14,17 @@ from dataclasses import dataclass
 from django.db.models import F
 
 from school.models import Enrolment, Learner, Programme
+from school.privacy import Export, rows
 
-from .models import Competency, CompetencyEvidence, CompetencyLevel
+from .models import (
+    Attendance,
+    Competency,
+    CompetencyEvidence,
+    CompetencyLevel,
+    MedicalFitness,
+    SafetyTraining,
+    TimeLog,
+)
 
 SECURED = (CompetencyLevel.ACQUIRED, CompetencyLevel.MASTERED)
 
@@ -87,4 +96,45 @@ def portfolio_of(learner: Learner) -> Portfolio:
         learner,
         programme,
         [PortfolioRow(competency, by_competency[competency.pk]) for competency in competencies],
+    )
+
+
+def personal_data(learner: Learner) -> Export:
+    """What the timetable and the workshop hold about a learner (right of access)."""
+    return Export(
+        sections={
+            "attendance": rows(
+                Attendance.objects.filter(learner=learner).order_by("session__start"),
+                "session__start",
+                "session__course__title",
+                "status",
+                "reason",
+                "signed_at",
+                "recorded_at",
+            ),
+            "competency_evidence": rows(
+                CompetencyEvidence.objects.filter(learner=learner).order_by("date", "pk"),
+                "date",
+                "competency__code",
+                "competency__title",
+                "level",
+                "source",
+                "reference",
+                "assessor_name",
+                "note",
+            ),
+            "workshop_time_logs": rows(
+                TimeLog.objects.filter(learner=learner).order_by("session__start"),
+                "session__start",
+                "order__reference",
+                "operation",
+                "hours",
+                "parts_made",
+                "parts_scrapped",
+            ),
+            "machine_authorisations": rows(
+                MedicalFitness.objects.filter(learner=learner), "issued_on", "valid_until"
+            )
+            + rows(SafetyTraining.objects.filter(learner=learner), "machine_kind", "trained_on"),
+        }
     )

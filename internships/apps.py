@@ -20,7 +20,9 @@ class InternshipsConfig(AppConfig):
             register_learner_section,
             register_section,
         )
+        from school.privacy import register_export
 
+        from . import follow_up
         from .api import register_endpoints
         from .calendar import placement_periods
         from .demo import seed_internships
@@ -39,4 +41,5 @@ class InternshipsConfig(AppConfig):
         register_section(home_section)
         register_seeder(seed_internships)
         register_kinds()
+        register_export(follow_up.personal_data)
         document_scopes.register(partner_documents)

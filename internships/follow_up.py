@@ -15,13 +15,19 @@ from django.utils import timezone
 from school.http import AuthenticatedRequest
 from school.models import Enrolment, Learner, Role
 from school.portal import Section
+from school.privacy import Export, rows
 
 from .models import (
     SIGNED_STATUSES,
+    Absence,
     AgreementVersion,
+    Application,
+    EvaluationLine,
     Placement,
     Signature,
+    SignerRole,
     VersionStatus,
+    Visit,
     working_weeks,
 )
 
@@ -154,4 +160,70 @@ def learner_section(request: AuthenticatedRequest, learner: Learner) -> Section 
             "weeks": sum((p.weeks for p in placements), Decimal(0)),
             "required": enrolment.cohort.programme.placement_weeks_min if enrolment else None,
         },
+    )
+
+
+def personal_data(learner: Learner) -> Export:
+    """What the placement path holds about a learner (right of access): their
+    applications, placements, their own signatures, absences, visits and evaluations."""
+    placements = Placement.objects.filter(learner=learner)
+    return Export(
+        sections={
+            "applications": rows(
+                Application.objects.filter(learner=learner).order_by("created_at"),
+                "offer__title",
+                "offer__company__legal_name",
+                "message",
+                "status",
+                "rejection_reason",
+                "created_at",
+                "decided_at",
+            ),
+            "placements": rows(
+                placements.order_by("start_date"),
+                "id",
+                "company__legal_name",
+                "start_date",
+                "end_date",
+                "status",
+                "activities",
+                "gratification_hourly",
+                "cancellation_reason",
+            ),
+            "signatures": rows(
+                Signature.objects.filter(version__placement__in=placements)
+                .filter(role=SignerRole.LEARNER)
+                .order_by("signed_at"),
+                "version__placement_id",
+                "version__number",
+                "method",
+                "signed_at",
+                "ip_address",
+                "user_agent",
+                "pdf_sha256",
+            ),
+            "placement_absences": rows(
+                Absence.objects.filter(placement__in=placements),
+                "placement_id",
+                "date",
+                "hours",
+                "justified",
+                "reason",
+            ),
+            "placement_visits": rows(
+                Visit.objects.filter(placement__in=placements),
+                "placement_id",
+                "kind",
+                "date",
+                "notes",
+            ),
+            "tutor_evaluations": rows(
+                EvaluationLine.objects.filter(evaluation__placement__in=placements),
+                "evaluation__placement_id",
+                "competency__code",
+                "level",
+                "evaluation__comments",
+                "evaluation__submitted_at",
+            ),
+        }
     )

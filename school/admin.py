@@ -20,7 +20,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import MediaStorage
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import documents, services, views
+from . import documents, privacy, services, views
 from .http import AuthenticatedRequest
 from .models import (
     Cohort,
@@ -212,6 +212,21 @@ class LearnerAdmin(ImportMixin, SimpleHistoryAdmin):
         (_("Coordonnées"), {"fields": [("email", "phone"), "address", ("postal_code", "city")]}),
         (_("Compte"), {"fields": ["user"]}),
     ]
+
+    actions = ["export_personal_data"]
+
+    @admin.action(description=_("Exporter ses données personnelles (RGPD, droit d'accès)"))
+    def export_personal_data(self, request: HttpRequest, queryset: QuerySet[Learner]) -> Any:
+        if queryset.count() != 1:
+            self.message_user(request, _("Choisissez un seul apprenant."), messages.WARNING)
+            return None
+        learner = queryset.get()
+        response = HttpResponse(privacy.learner_export(learner), content_type="application/zip")
+        response["Content-Disposition"] = (
+            f'attachment; filename="donnees-personnelles-{learner.pk}.zip"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response
 
     # The CSV import: same file, same rules and same messages as `manage.py import_learners`.
     resource_classes = [LearnerResource]
