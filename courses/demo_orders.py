@@ -21,10 +21,20 @@ from pypdf import PdfWriter
 
 from companies.models import Company
 from school.demo import CAP_2025, PARTNER_EMAIL, STAFF_EMAIL, TRAINER_EMAIL
-from school.models import Learner, User
+from school.models import Cohort, Learner, User
 
-from . import orders
-from .models import Competency, OrderStatus, Session, WorkshopOrder
+from . import orders, services
+from .models import (
+    Competency,
+    Course,
+    Machine,
+    MachineKind,
+    OrderStatus,
+    Room,
+    Session,
+    WorkshopOrder,
+)
+from .scheduling import local_datetime
 
 # The order of the moves, up to each demo order's status.
 PATH = [
@@ -88,18 +98,39 @@ def _drawing(reference: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(f"plan-{reference}.pdf", buffer.getvalue(), "application/pdf")
 
 
+def _production_sessions(trainer: User) -> list[Session]:
+    """Two turning mornings of the CAP 2025 cohort last week, before the demo term: time
+    is only logged for sessions that have begun, whatever day the demo is seeded."""
+    cohort = Cohort.objects.get(name=CAP_2025)
+    course = Course.objects.get(programme=cohort.programme, code="TOUR")
+    room = Room.objects.get(name="Atelier usinage conventionnel")
+    lathes = list(Machine.objects.filter(kind=MachineKind.MANUAL_LATHE).order_by("name")[:2])
+    today = timezone.localdate()
+    last_monday = today - datetime.timedelta(days=today.weekday() + 7)
+    sessions = []
+    for offset in (3, 4):  # Thursday and Friday
+        start = local_datetime(last_monday + datetime.timedelta(days=offset), datetime.time(8))
+        session = Session.objects.filter(cohort=cohort, course=course, start=start).first()
+        if session is None:
+            session = services.session_create(
+                course=course,
+                cohort=cohort,
+                trainer=trainer,
+                room=room,
+                start=start,
+                end=start + datetime.timedelta(hours=4),
+                machines=lathes,
+            )
+        sessions.append(session)
+    return sessions
+
+
 def seed_orders(stdout: OutputWrapper) -> None:
     staff = User.objects.get(email=STAFF_EMAIL)
     partner = User.objects.get(email=PARTNER_EMAIL)
     trainer = User.objects.get(email=TRAINER_EMAIL)
     today = timezone.localdate()
-    # The CAP 2025 cohort's workshop sessions of the demo term, the oldest first.
-    sessions = list(
-        Session.objects.active()
-        .filter(cohort__name=CAP_2025, course__kind="workshop", machines__isnull=False)
-        .distinct()
-        .order_by("start")[:4]
-    )
+    sessions = _production_sessions(trainer)
     makers = list(
         Learner.objects.filter(
             enrolments__cohort__name=CAP_2025, enrolments__status="active"
@@ -169,14 +200,16 @@ def _walk(
         order.competencies.set(competencies)
         orders.order_plan(order, by=staff, sessions=sessions, learners=makers)
     if target >= PATH.index(OrderStatus.IN_PRODUCTION) and sessions:
+        # Orders share the two mornings: 1.5 h each, never more than a session lasts.
+        session = sessions[target % len(sessions)]
         for learner in makers:
             orders.time_log_record(
                 order=order,
-                session=sessions[0],
+                session=session,
                 learner=learner,
-                hours=Decimal("3"),
+                hours=Decimal("1.5"),
                 operation="turning",
-                machine=sessions[0].machines.first(),
+                machine=session.machines.first(),
                 parts_made=row.quantity // len(makers) + 1,
                 by=trainer,
             )

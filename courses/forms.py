@@ -171,5 +171,13 @@ class InspectionForm(forms.Form):
         return characteristics
 
 
+_MEASURE = forms.DecimalField(max_digits=10, decimal_places=4)
+
+
 def _decimal(text: str) -> Decimal:
-    return Decimal(text.replace(",", ".").replace("+", ""))
+    """A dimension as typed in the workshop (« 20,015 », « +0,021 »), within what the
+    register of measures stores (10 digits, 4 after the point)."""
+    try:
+        return Decimal(_MEASURE.clean(text.replace(",", ".").replace("+", "")))
+    except forms.ValidationError as error:
+        raise ValueError(text) from error

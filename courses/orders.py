@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -231,7 +232,7 @@ def order_advance(order: WorkshopOrder, *, to: str, by: User, note: str = "") ->
     _record(order, to, by, note)
     if to == OrderStatus.DELIVERED:
         made = sum(log.parts_made - log.parts_scrapped for log in order.time_logs.all())
-        order.delivered_quantity = min(max(made, 0), order.quantity) or order.quantity
+        order.delivered_quantity = min(max(made, 0), order.quantity)
     order.save()
     if to == OrderStatus.DELIVERED:
         notify(
@@ -284,7 +285,12 @@ def time_log_record(
     if not order.learners.filter(pk=learner.pk).exists():
         problems.append(_("%(learner)s n'est pas affecté à la commande.") % {"learner": learner})
     duration = Decimal((session.end - session.start).total_seconds()) / 3600
-    if hours > duration:
+    if session.start > timezone.now():
+        problems.append(_("On saisit le temps d'une séance commencée, pas d'une séance à venir."))
+    logged = TimeLog.objects.filter(session=session, learner=learner).aggregate(total=Sum("hours"))[
+        "total"
+    ] or Decimal(0)
+    if hours + logged > duration:
         problems.append(
             _("La séance dure %(hours)s h : impossible d'y passer plus.")
             % {"hours": duration.quantize(Decimal("0.01")).normalize()}
@@ -354,8 +360,8 @@ def inspection_record(
     order = _locked(order)
     if order.status != OrderStatus.QUALITY_CONTROL:
         raise ValidationError(_("Le contrôle se saisit quand la commande est en contrôle qualité."))
-    if role_of(by) not in (Role.STAFF, Role.TRAINER):
-        raise PermissionDenied(_("Le contrôle est saisi par un formateur ou l'équipe."))
+    if not _supervises(order, by):
+        raise PermissionDenied(_("Le contrôle est saisi par le formateur responsable."))
     if not characteristics:
         raise ValidationError(_("Un contrôle porte sur au moins une caractéristique."))
     inspection, _created = Inspection.objects.get_or_create(
@@ -397,23 +403,30 @@ def inspection_record(
     return inspection
 
 
+def _supervises(order: WorkshopOrder, user: User) -> bool:
+    """Staff, or the trainer responsible for the order."""
+    return role_of(user) == Role.STAFF or (
+        role_of(user) == Role.TRAINER and order.supervisor_id == user.pk
+    )
+
+
 @transaction.atomic
 def inspection_countersign(inspection: Inspection, *, by: User) -> Inspection:
-    """The supervising trainer (or staff) countersigns: the report is issued as a
-    numbered PDF in the register, and the order's learners get their evidence."""
-    inspection = (
-        Inspection.objects.select_for_update().select_related("order").get(pk=inspection.pk)
-    )
-    order = inspection.order
-    if role_of(by) not in (Role.STAFF, Role.TRAINER) or (
-        role_of(by) == Role.TRAINER and order.supervisor_id != by.pk
-    ):
+    """The supervising trainer (or staff) countersigns a conforming report: it is issued
+    as a numbered PDF in the register, and the order's learners get their evidence."""
+    # The order first, as recording the measures does: neither slips past the other.
+    order = _locked(inspection.order)
+    inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
+    if not _supervises(order, by):
         raise PermissionDenied(_("Le rapport est contresigné par le formateur responsable."))
     if inspection.countersigned_at is not None:
         raise ValidationError(_("Ce rapport est déjà contresigné."))
     report = inspection.report()
     if not report.rows:
         raise ValidationError(_("Le rapport ne contient aucune mesure."))
+    if not report.conforms:
+        # A non-conforming batch goes back to production and is measured again.
+        raise ValidationError(_("Des cotes sont hors tolérance : reprenez la production."))
     inspection.countersigned_by = by
     inspection.countersigned_at = timezone.now()
     inspection.save()
@@ -421,7 +434,7 @@ def inspection_countersign(inspection: Inspection, *, by: User) -> Inspection:
         kind=INSPECTION_REPORT, subject=inspection, by=by
     )
     inspection.save(update_fields=["document"])
-    level = CompetencyLevel.ACQUIRED if report.conforms else CompetencyLevel.IN_PROGRESS
+    level = CompetencyLevel.ACQUIRED  # only a conforming report is countersigned
     makers = Learner.objects.filter(time_logs__order=order).distinct()
     CompetencyEvidence.objects.bulk_create(
         CompetencyEvidence(
@@ -430,10 +443,7 @@ def inspection_countersign(inspection: Inspection, *, by: User) -> Inspection:
             level=level,
             source=EvidenceSource.ORDER,
             reference=_("Commande %(reference)s : contrôle %(result)s")
-            % {
-                "reference": order.reference,
-                "result": _("conforme") if report.conforms else _("non conforme"),
-            },
+            % {"reference": order.reference, "result": _("conforme")},
             assessor_name=str(by),
             assessor=by,
             date=timezone.localdate(),

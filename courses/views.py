@@ -57,6 +57,7 @@ from .models import (
     Session,
     SessionQuerySet,
     SessionStatus,
+    TimeLog,
     WorkshopOrder,
 )
 from .portfolio import portfolio_of
@@ -437,7 +438,9 @@ def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         {
             "order": order,
             "events": order.events.select_related("by"),
-            "logs": order.time_logs.select_related("learner", "session__course", "machine"),
+            "logs": TimeLog.objects.visible_to(user)
+            .filter(order=order)
+            .select_related("learner", "session__course", "machine"),
             "inspection": inspection,
             "report": inspection.report() if inspection else None,
             "report_visible": report_visible,

@@ -144,7 +144,7 @@ class PlacementOffer(models.Model):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("La fin de la période précède son début.")})
         if self.pk and self.places is not None:
-            accepted = Application.objects.filter(offer=self).accepted().count()
+            accepted = Application.objects.filter(offer=self).holding().count()
             if self.places < accepted:
                 raise ValidationError(
                     {
@@ -194,6 +194,11 @@ class ApplicationQuerySet(models.QuerySet["Application"]):
 
     def accepted(self) -> ApplicationQuerySet:
         return self.filter(status=ApplicationStatus.ACCEPTED)
+
+    def holding(self) -> ApplicationQuerySet:
+        """Accepted applications that still hold their place: their placement was not
+        cancelled (a cancelled placement gives its place, and the learner's period, back)."""
+        return self.accepted().exclude(placement__status="cancelled")
 
 
 class Application(models.Model):

@@ -189,6 +189,15 @@ class PlacementSerializer(serializers.ModelSerializer):
     absences = AbsenceSerializer(many=True, read_only=True)
     weeks = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True)
 
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        if self.instance is not None:
+            # A placement stays the same learner's at the same company: changing either
+            # is a new placement (and a partner could not even name the learner).
+            fields["learner"].read_only = True
+            fields["company"].read_only = True
+        return fields
+
     class Meta:
         model = Placement
         fields = [

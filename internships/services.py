@@ -57,6 +57,8 @@ from .validators import validate_scan
 
 logger = logging.getLogger(__name__)
 
+EVALUABLE = (PlacementStatus.IN_PROGRESS, PlacementStatus.COMPLETED)
+
 CONVENTION = "convention_stage"
 # Conflicting sessions named in a refusal; the rest are counted.
 NAMED_CONFLICTS = 3
@@ -226,7 +228,7 @@ def application_accept(application: Application, *, by: User) -> Placement:
         raise ValidationError(_("Cette candidature a déjà reçu une réponse."))
     if offer.status not in (OfferStatus.PUBLISHED, OfferStatus.FILLED):
         raise ValidationError(_("Cette offre n'est plus ouverte."))
-    taken = Application.objects.filter(offer=offer).accepted().count()
+    taken = Application.objects.filter(offer=offer).holding().count()
     if taken >= offer.places:
         raise ValidationError(
             ngettext(
@@ -238,7 +240,7 @@ def application_accept(application: Application, *, by: User) -> Placement:
         )
     learner = _lock_learner(application.learner)
     held = (
-        Application.objects.accepted()
+        Application.objects.holding()
         .filter(learner=learner, offer__start_date__lte=offer.end_date)
         .filter(offer__end_date__gte=offer.start_date)
         .select_related("offer__company")
@@ -457,10 +459,23 @@ def placement_cancel(placement: Placement, *, reason: str, by: User) -> Placemen
     if not reason.strip():
         raise ValidationError({"cancellation_reason": _("Une annulation doit être motivée.")})
     _void_version(placement)
+    _close_evaluation(placement)
     placement.status = PlacementStatus.CANCELLED
     placement.cancellation_reason = reason.strip()
     placement.save(update_fields=["status", "cancellation_reason", "updated_at"])
+    # The place goes back to the offer (``holding`` no longer counts this application).
+    if placement.application_id:
+        PlacementOffer.objects.filter(
+            applications=placement.application_id, status=OfferStatus.FILLED
+        ).update(status=OfferStatus.PUBLISHED)
     return placement
+
+
+def _close_evaluation(placement: Placement) -> None:
+    """An open tutor's link dies with a cancelled or reopened placement."""
+    TutorEvaluation.objects.filter(
+        placement=placement, submitted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=_now(), token_hash="")
 
 
 @transaction.atomic
@@ -472,6 +487,7 @@ def placement_amend(placement: Placement, *, by: User) -> Placement:
         raise ValidationError(
             _("Seule une convention signée, stage à venir ou en cours, se modifie par avenant.")
         )
+    _close_evaluation(placement)
     placement.status = PlacementStatus.DRAFT
     placement.save(update_fields=["status", "updated_at"])
     return placement
@@ -598,6 +614,8 @@ def signature_resend_link(signature: Signature) -> Signature:
 def _locked_signature(signature: Signature) -> Signature:
     """The version, then the signature, locked: two signers finishing at once settle the
     version one after the other."""
+    # The placement first, as every other writer of it does (then its versions).
+    Placement.objects.select_for_update(of=("self",)).filter(versions=signature.version_id).first()
     version = AgreementVersion.objects.select_for_update().get(pk=signature.version_id)
     locked = (
         Signature.objects.select_for_update(of=("self",))
@@ -749,7 +767,7 @@ def evaluation_request(placement: Placement) -> TutorEvaluation:
         .select_related("tutor__user", "learner", "company")
         .get(pk=placement.pk)
     )
-    if placement.status not in (PlacementStatus.IN_PROGRESS, PlacementStatus.COMPLETED):
+    if placement.status not in EVALUABLE:
         raise ValidationError(
             _("Le tuteur évalue un stage en cours ou terminé (celui-ci est « %(status)s »).")
             % {"status": placement.get_status_display()}
@@ -844,9 +862,11 @@ def evaluation_record(
     """Record the tutor's grid once (from the e-mailed link or the tutor's partner
     account): each level becomes competency evidence for the learner, and the placement
     is « évalué ». The link dies with it."""
-    placement = evaluation.placement
+    placement = Placement.objects.select_for_update().get(pk=evaluation.placement_id)
     evaluation = TutorEvaluation.objects.select_for_update().get(pk=evaluation.pk)
-    if not evaluation.is_open:  # filled, revoked or expired, maybe while we waited
+    if not evaluation.is_open or placement.status not in EVALUABLE:
+        # Filled, revoked or expired (maybe while we waited), or the placement was
+        # cancelled or reopened for an amendment meanwhile.
         raise ValidationError(_("Cette évaluation n'est plus ouverte."))
     expected = set(placement.competencies.values_list("pk", flat=True))
     if set(levels) != expected:

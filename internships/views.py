@@ -430,7 +430,11 @@ def placement_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    evaluation = TutorEvaluation.objects.filter(placement=placement).first()
+    evaluation = (
+        TutorEvaluation.objects.filter(placement=placement)
+        .prefetch_related("lines__competency")
+        .first()
+    )
     versions = list(placement.versions.all())
     current = next((v for v in versions if v.status == VersionStatus.TO_SIGN), None)
     mine = [
@@ -579,7 +583,7 @@ def _record_follow_up(
         VisitForm(request.POST) if action == "visit" else AbsenceForm(request.POST)
     )
     form.instance.placement = placement
-    if form.is_valid():
+    if form.is_valid() and _no_clash(form):
         record = form.save(commit=False)
         if isinstance(record, Visit):
             record.by = request.user
@@ -592,6 +596,17 @@ def _record_follow_up(
             for error in errors:
                 messages.error(request, str(error))
     return redirect("placement-detail", placement.pk)
+
+
+def _no_clash(form: VisitForm | AbsenceForm) -> bool:
+    """The model's constraints once the placement is set (one absence line a day): the
+    form left them out, the placement not being one of its fields."""
+    try:
+        form.instance.validate_constraints()
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True
 
 
 @require_POST

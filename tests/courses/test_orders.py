@@ -136,7 +136,12 @@ def accepted(people: dict[str, Any]) -> dict[str, Any]:
     for learner in (minor, adult):
         EnrolmentFactory(learner=learner, cohort=cohort)
     lathe = MachineFactory(name="Tour CN 1", kind="cnc_lathe")
-    session = SessionFactory(cohort=cohort, trainer=people["trainer"], machines=[lathe])
+    session = SessionFactory(
+        cohort=cohort,
+        trainer=people["trainer"],
+        machines=[lathe],
+        start=datetime.datetime(2026, 11, 10, 7, tzinfo=datetime.UTC),  # begun: time is logged
+    )
     order = place(CompanyFactory(legal_name="Forges de la Traire"), people["partner"])
     order.competencies.set([CompetencyFactory(code="C2.1", title="Conduire un tour CN")])
     orders.order_review(order, by=people["staff"])
@@ -271,3 +276,41 @@ def test_only_the_learner_or_the_session_s_trainers_log_time(accepted: dict[str,
         operation="milling", by=accepted["trainer"],
     )  # fmt: skip
     assert log.logged_by == accepted["trainer"]
+
+
+def test_a_session_s_hours_are_logged_once_and_never_ahead(accepted: dict[str, Any]) -> None:
+    order, session, adult = accepted["order"], accepted["session"], accepted["adult"]
+    orders.order_plan(order, by=accepted["staff"], sessions=[session], learners=[adult])
+    log = {"order": order, "session": session, "learner": adult, "operation": "turning",
+           "by": accepted["trainer"]}  # fmt: skip
+    orders.time_log_record(hours=Decimal("3"), **log)
+    with pytest.raises(ValidationError, match="La séance dure 4 h"):
+        orders.time_log_record(hours=Decimal("1.5"), **log)  # 4.5 h in a 4-hour session
+    coming = SessionFactory(cohort=session.cohort, trainer=accepted["trainer"])  # 2027
+    order.sessions.add(coming)
+    with pytest.raises(ValidationError, match="pas d'une séance à venir"):
+        orders.time_log_record(**{**log, "session": coming, "hours": Decimal("1")})
+
+
+def test_a_non_conforming_report_is_not_countersigned_and_is_measured_again(
+    accepted: dict[str, Any],
+) -> None:
+    order, session, adult = accepted["order"], accepted["session"], accepted["adult"]
+    orders.order_plan(order, by=accepted["staff"], sessions=[session], learners=[adult])
+    orders.time_log_record(order=order, session=session, learner=adult, hours=Decimal("2"),
+                           operation="turning", by=accepted["trainer"])  # fmt: skip
+    orders.order_advance(order, to=OrderStatus.QUALITY_CONTROL, by=accepted["trainer"])
+    bad = [{"name": "Ø20 H7", "nominal": "20", "lower_tolerance": "0",
+            "upper_tolerance": "0.021", "values": ["20.030"]}]  # fmt: skip
+    inspection = orders.inspection_record(order=order, by=accepted["trainer"], characteristics=bad)
+    with pytest.raises(ValidationError, match="hors tolérance"):
+        orders.inspection_countersign(inspection, by=accepted["trainer"])
+    with pytest.raises(PermissionDenied):  # another trainer does not measure this order
+        orders.inspection_record(
+            order=order, by=UserFactory(role=Role.TRAINER), characteristics=bad
+        )
+    good = [{**bad[0], "values": ["20.010"]}]
+    inspection = orders.inspection_record(order=order, by=accepted["trainer"], characteristics=good)
+    orders.inspection_countersign(inspection, by=accepted["trainer"])
+    inspection.refresh_from_db()
+    assert inspection.document is not None

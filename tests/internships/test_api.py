@@ -267,3 +267,29 @@ def test_an_offer_keeps_at_least_as_many_places_as_accepted_applications(
     answer = api_as(world.partner).patch(f"/api/v1/offers/{offer.pk}/", {"places": 1})
     assert answer.status_code == 400
     assert "2 candidatures sont déjà acceptées" in str(answer.json())
+
+
+def test_a_cancelled_placement_gives_its_place_and_period_back(world: World) -> None:
+    offer = OfferFactory(places=1)
+    first = ApplicationFactory(offer=offer, learner=world.learner)
+    placement = services.application_accept(first, by=world.staff)
+    services.placement_cancel(placement, reason="L'entreprise ferme", by=world.staff)
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.PUBLISHED
+    # The place is free again, and so is the learner's period.
+    second = ApplicationFactory(offer=offer)
+    services.application_accept(second, by=world.staff)
+    other = OfferFactory(start_date=offer.start_date, end_date=offer.end_date)
+    services.application_accept(
+        ApplicationFactory(offer=other, learner=world.learner), by=world.staff
+    )
+
+
+def test_a_placement_keeps_its_learner_and_company(world: World, api_as: Any) -> None:
+    placement = PlacementFactory(learner=world.learner, referent=world.trainer)
+    answer = api_as(world.trainer).patch(
+        f"/api/v1/placements/{placement.pk}/", {"learner": world.other_learner.pk}, format="json"
+    )
+    assert answer.status_code == 200
+    placement.refresh_from_db()
+    assert placement.learner == world.learner

@@ -221,3 +221,18 @@ def test_the_attestation_is_issued_in_bulk_for_a_cohort(completed) -> None:
     assert items[completed.learner_id].document.kind == "attestation_stage"
     others = [item for learner, item in items.items() if learner != completed.learner_id]
     assert "pas de stage terminé" in others[0].error
+
+
+def test_cancelling_the_placement_kills_the_tutor_s_link(
+    django_capture_on_commit_callbacks,
+) -> None:
+    placement = PlacementFactory(status=PlacementStatus.IN_PROGRESS, tutor__email="t@f.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation = services.evaluation_request(placement)
+    link = token()
+    services.placement_cancel(placement, reason="Erreur de saisie", by=UserFactory(role=Role.STAFF))
+    assert Client().get(f"/evaluation/{link}/").status_code == 404
+    with pytest.raises(ValidationError, match="n'est plus ouverte"):
+        services.evaluation_record(evaluation, levels={}, tutor_name="X")
+    placement.refresh_from_db()
+    assert placement.status == PlacementStatus.CANCELLED

@@ -261,3 +261,29 @@ def test_the_cohort_page_shows_placement_weeks_to_the_teaching_team_only(world: 
         as_user(world.learner_user).get(f"/promotions/{world.cohort.pk}/").text
     )
     assert "Stages de la promotion" not in learner_page
+
+
+def test_visit_notes_stay_with_the_teaching_team_and_a_second_absence_is_explained(
+    world: World,
+) -> None:
+    from internships.models import Visit
+
+    placement = PlacementFactory(
+        learner=world.learner, company=world.company, referent=world.trainer
+    )
+    Visit.objects.create(placement=placement, kind="call", notes="Difficultés familiales")
+    assert (
+        "Difficultés familiales"
+        not in as_user(world.learner_user).get(f"/stages/{placement.pk}/").text
+    )
+    assert (
+        "Difficultés familiales" not in as_user(world.partner).get(f"/stages/{placement.pk}/").text
+    )
+    assert "Difficultés familiales" in as_user(world.trainer).get(f"/stages/{placement.pk}/").text
+    client = as_user(world.trainer)
+    client.post(f"/stages/{placement.pk}/absence/", {"date": "2027-03-10", "hours": "7"})
+    again = client.post(
+        f"/stages/{placement.pk}/absence/", {"date": "2027-03-10", "hours": "3"}, follow=True
+    )
+    assert again.status_code == 200
+    assert "Une absence est déjà notée ce jour-là." in html.unescape(again.text)
