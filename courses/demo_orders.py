@@ -24,6 +24,7 @@ from school.demo import CAP_2025, PARTNER_EMAIL, STAFF_EMAIL, TRAINER_EMAIL
 from school.models import Cohort, Learner, User
 
 from . import orders, services
+from .demo_timetable import roll_calls
 from .models import (
     Competency,
     Course,
@@ -131,6 +132,7 @@ def seed_orders(stdout: OutputWrapper) -> None:
     trainer = User.objects.get(email=TRAINER_EMAIL)
     today = timezone.localdate()
     sessions = _production_sessions(trainer)
+    roll_calls(timezone.now())  # those two mornings had their roll call too
     makers = list(
         Learner.objects.filter(
             enrolments__cohort__name=CAP_2025, enrolments__status="active"

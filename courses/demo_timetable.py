@@ -216,7 +216,7 @@ def seed_timetable(stdout: OutputWrapper) -> None:
             last_date=last,
             by=staff,
         )
-    _roll_calls(timezone.now())
+    roll_calls(timezone.now())
     _documents(today, staff)
     stdout.write(
         _("Emploi du temps : %(rooms)d salles, %(machines)d machines, %(sessions)d séances.")
@@ -286,7 +286,8 @@ def _authorisations(today: datetime.date, trainer: User) -> None:
 _REASONS = ("Rendez-vous médical", "Convocation examen du code", "Enfant malade (fratrie)")
 
 
-def _roll_calls(now: datetime.datetime) -> None:
+def roll_calls(now: datetime.datetime) -> None:
+    """Every past session without a validated roll call gets one (most pupils there)."""
     chance = random.Random(2026)  # noqa: S311 — demo data, not secrets
     past = (
         Session.objects.filter(end__lte=now, attendance_validated_at__isnull=True)
