@@ -6,25 +6,23 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import segno
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
-from school.http import AuthenticatedRequest
+from school.http import AuthenticatedRequest, attempt, valid_or_told
 from school.models import (
     Cohort,
     Enrolment,
@@ -354,21 +352,6 @@ def cover_expiring(request: AuthenticatedRequest) -> HttpResponse:
 ORDER_PAGE_SIZE = 20
 
 
-def _attempt(request: HttpRequest, action: Callable[[], Any], done: str) -> bool:
-    """Run a write; its refusal becomes messages on the page, in its own words."""
-    try:
-        action()
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return False
-    except PermissionDenied as error:
-        messages.error(request, str(error) or _("Votre rôle ne permet pas cette action."))
-        return False
-    messages.success(request, done)
-    return True
-
-
 @login_required
 def order_list(request: AuthenticatedRequest) -> HttpResponse:
     found = (
@@ -401,7 +384,7 @@ def order_create(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         placed: list[WorkshopOrder] = []
-        if _attempt(
+        if attempt(
             request,
             lambda: placed.append(orders.order_place(by=request.user, **data)),
             _("Commande déposée : l'école l'étudie et vous répond."),
@@ -471,11 +454,11 @@ def order_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpRes
     if user.role not in (*TEACHING_TEAM, Role.LEARNER):
         raise Http404
     if action == "review":
-        _attempt(request, lambda: orders.order_review(order, by=user), _("Commande étudiée."))
+        attempt(request, lambda: orders.order_review(order, by=user), _("Commande étudiée."))
     elif action == "accept":
         accept = AcceptForm(request.POST)
-        if _valid(request, accept):
-            _attempt(
+        if valid_or_told(request, accept):
+            attempt(
                 request,
                 lambda: orders.order_accept(order, by=user, **accept.cleaned_data),
                 _("Commande acceptée : le client est prévenu."),
@@ -483,17 +466,17 @@ def order_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpRes
     elif action == "decline":
         decline = DeclineForm(request.POST)
         reason = decline.cleaned_data["reason"] if decline.is_valid() else ""
-        _attempt(
+        attempt(
             request,
             lambda: orders.order_decline(order, by=user, reason=reason),
             _("Commande déclinée : le client est prévenu."),
         )
     elif action == "plan":
         plan = PlanForm(request.POST, order=order)
-        if _valid(request, plan):
+        if valid_or_told(request, plan):
             data = plan.cleaned_data
             if (
-                _attempt(
+                attempt(
                     request,
                     lambda: orders.order_plan(
                         order,
@@ -508,16 +491,16 @@ def order_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpRes
                 order.competencies.set(data["competencies"])
     elif action == "log":
         log = TimeLogForm(request.POST, order=order)
-        if _valid(request, log):
-            _attempt(
+        if valid_or_told(request, log):
+            attempt(
                 request,
                 lambda: orders.time_log_record(order=order, by=user, **log.cleaned_data),
                 _("Temps enregistré."),
             )
     elif action == "inspection":
         inspection = InspectionForm(request.POST)
-        if _valid(request, inspection):
-            _attempt(
+        if valid_or_told(request, inspection):
+            attempt(
                 request,
                 lambda: orders.inspection_record(
                     order=order,
@@ -531,13 +514,13 @@ def order_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpRes
         found = Inspection.objects.filter(order=order).first()
         if found is None:
             raise Http404
-        _attempt(
+        attempt(
             request,
             lambda: orders.inspection_countersign(found, by=user),
             _("Rapport contresigné et émis."),
         )
     elif action in OrderStatus.values:
-        _attempt(
+        attempt(
             request,
             lambda: orders.order_advance(order, to=action, by=user),
             _("Commande : %(status)s.") % {"status": OrderStatus(action).label},
@@ -545,15 +528,6 @@ def order_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpRes
     else:
         raise Http404
     return redirect("order-detail", pk)
-
-
-def _valid(request: HttpRequest, form: forms.Form) -> bool:
-    if form.is_valid():
-        return True
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, str(error))
-    return False
 
 
 @login_required

@@ -5,7 +5,6 @@ page an e-mailed signing link opens. Every write goes through ``services``."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_POST
 from companies.models import Sector
 from courses.models import Competency
 from courses.portfolio import portfolio_of
-from school.http import AuthenticatedRequest, client_ip
+from school.http import AuthenticatedRequest, attempt, client_ip, valid_or_told
 from school.models import Learner, Role, role_of
 from school.portal import Section
 
@@ -58,18 +57,6 @@ from .models import (
 
 PAGE_SIZE = 20
 DECIDERS = (Role.STAFF, Role.PARTNER)
-
-
-def _attempt(request: HttpRequest, action: Callable[[], Any], done: str) -> bool:
-    """Run a service; its refusal becomes a message on the page, in its own words."""
-    try:
-        action()
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return False
-    messages.success(request, done)
-    return True
 
 
 def _day(value: str) -> datetime.date | None:
@@ -287,7 +274,7 @@ def offer_publish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     offer = get_object_or_404(PlacementOffer.objects.visible_to(request.user), pk=pk)
     if not offer.can_be_changed_by(request.user):
         raise Http404
-    _attempt(request, lambda: services.offer_publish(offer), _("Offre publiée."))
+    attempt(request, lambda: services.offer_publish(offer), _("Offre publiée."))
     return redirect("offer-detail", pk)
 
 
@@ -300,7 +287,7 @@ def offer_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         raise Http404
     form = ApplyForm(request.POST)
     if form.is_valid():
-        _attempt(
+        attempt(
             request,
             lambda: services.application_submit(
                 offer=offer, learner=learner, message=form.cleaned_data["message"]
@@ -362,17 +349,17 @@ def application_decide(request: AuthenticatedRequest, pk: int, decision: str) ->
     role = role_of(request.user)
     user = request.user
     if decision == "withdraw" and role == Role.LEARNER:
-        _attempt(
+        attempt(
             request, lambda: services.application_withdraw(application), _("Candidature retirée.")
         )
     elif decision == "review" and role in DECIDERS:
-        _attempt(
+        attempt(
             request,
             lambda: services.application_review(application, by=user),
             _("Candidature en cours d'examen."),
         )
     elif decision == "accept" and role in DECIDERS:
-        _attempt(
+        attempt(
             request,
             lambda: services.application_accept(application, by=user),
             _("Candidature acceptée : le stage est créé en brouillon."),
@@ -380,7 +367,7 @@ def application_decide(request: AuthenticatedRequest, pk: int, decision: str) ->
     elif decision == "reject" and role in DECIDERS:
         form = ReasonForm(request.POST)
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
-        _attempt(
+        attempt(
             request,
             lambda: services.application_reject(application, reason=reason, by=user),
             _("Candidature refusée."),
@@ -488,7 +475,7 @@ def placement_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             for row in slots.cleaned_data
             if row and not row.get("DELETE")
         ]
-        if _attempt(
+        if attempt(
             request,
             lambda: services.placement_save(
                 changed,
@@ -516,13 +503,13 @@ def placement_action(request: AuthenticatedRequest, pk: int, action: str) -> Htt
     if role_of(user) != Role.STAFF:
         raise Http404
     if action == "ready":
-        _attempt(
+        attempt(
             request,
             lambda: services.placement_freeze(placement, by=user),
             _("Convention prête à signer : les signataires sont prévenus."),
         )
     elif action == "amend":
-        _attempt(
+        attempt(
             request,
             lambda: services.placement_amend(placement, by=user),
             _("Avenant ouvert : modifiez le stage puis rendez-le prêt à signer."),
@@ -530,20 +517,20 @@ def placement_action(request: AuthenticatedRequest, pk: int, action: str) -> Htt
     elif action == "cancel":
         form = ReasonForm(request.POST)
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
-        _attempt(
+        attempt(
             request,
             lambda: services.placement_cancel(placement, reason=reason, by=user),
             _("Stage annulé."),
         )
     elif action == "evaluation":
-        _attempt(
+        attempt(
             request,
             lambda: services.evaluation_request(placement),
             _("Lien d'évaluation envoyé au tuteur."),
         )
     elif action == "revoke-evaluation":
         evaluation = get_object_or_404(TutorEvaluation, placement=placement)
-        _attempt(
+        attempt(
             request,
             lambda: services.evaluation_revoke(evaluation),
             _("Lien d'évaluation révoqué."),
@@ -556,7 +543,7 @@ def placement_action(request: AuthenticatedRequest, pk: int, action: str) -> Htt
             signature = get_object_or_404(
                 Signature, pk=upload.cleaned_data["signature"], version__placement=placement
             )
-            _attempt(
+            attempt(
                 request,
                 lambda: services.signature_record_paper(
                     signature, scan=upload.cleaned_data["scan"], by=user
@@ -583,7 +570,7 @@ def _record_follow_up(
         VisitForm(request.POST) if action == "visit" else AbsenceForm(request.POST)
     )
     form.instance.placement = placement
-    if form.is_valid() and _no_clash(form):
+    if valid_or_told(request, form) and _no_clash(request, form):
         record = form.save(commit=False)
         if isinstance(record, Visit):
             record.by = request.user
@@ -591,20 +578,17 @@ def _record_follow_up(
             record.recorded_by = request.user
         record.save()
         messages.success(request, _("Suivi enregistré."))
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
     return redirect("placement-detail", placement.pk)
 
 
-def _no_clash(form: VisitForm | AbsenceForm) -> bool:
+def _no_clash(request: HttpRequest, form: VisitForm | AbsenceForm) -> bool:
     """The model's constraints once the placement is set (one absence line a day): the
     form left them out, the placement not being one of its fields."""
     try:
         form.instance.validate_constraints()
     except ValidationError as error:
-        form.add_error(None, error)
+        for message in error.messages:
+            messages.error(request, message)
         return False
     return True
 
@@ -614,7 +598,7 @@ def _no_clash(form: VisitForm | AbsenceForm) -> bool:
 def placement_sign(request: AuthenticatedRequest, pk: int, signature_pk: int) -> HttpResponse:
     placement = get_object_or_404(_placements(request), pk=pk)
     signature = get_object_or_404(Signature, pk=signature_pk, version__placement=placement)
-    _attempt(
+    attempt(
         request,
         lambda: services.signature_sign(
             signature,
@@ -640,7 +624,7 @@ def sign_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("consent") != "yes":
             messages.error(request, _("Cochez la case pour confirmer votre signature."))
-        elif _attempt(
+        elif attempt(
             request,
             lambda: services.signature_sign_with_link(
                 token,
@@ -701,7 +685,7 @@ def _evaluation_form(request: HttpRequest, evaluation: TutorEvaluation) -> HttpR
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _attempt(
+        if attempt(
             request,
             lambda: services.evaluation_record(
                 evaluation,

@@ -196,7 +196,21 @@ def _evidence() -> None:
     )
 
 
-ROW_MAKERS: dict[str, Callable[[], Any]] = {"orders": _order, "evidence": _evidence}
+def _time_log() -> None:
+    from courses.models import TimeLog
+    from tests.factories import LearnerFactory
+
+    TimeLog.objects.create(
+        order=_order(), session=SessionFactory(), learner=LearnerFactory(), hours=2,
+        operation="turning", parts_made=3, logged_by=UserFactory(role=Role.TRAINER),
+    )  # fmt: skip
+
+
+ROW_MAKERS: dict[str, Callable[[], Any]] = {
+    "orders": _order,
+    "evidence": _evidence,
+    "time-logs": _time_log,
+}
 
 
 @pytest.mark.parametrize("endpoint", ROW_MAKERS)
