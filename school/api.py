@@ -22,7 +22,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,7 +30,8 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import batches, services
+from . import batches, services, two_factor
+from .authentication import ExpiringTokenAuthentication, has_expired
 from .filters import ScopedFilterSet
 from .models import (
     Cohort,
@@ -77,8 +78,12 @@ class ListRetrieveCreateUpdateViewSet(
 
 
 class ObtainTokenView(APIView):
+    """Hand out a token for an e-mail and password (and, for staff and trainers who have
+    enrolled a second factor, the code of the moment); DELETE ends the caller's token."""
+
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_scope = "token"
 
     @extend_schema(
         request=TokenRequestSerializer,
@@ -103,8 +108,29 @@ class ObtainTokenView(APIView):
             raise serializers.ValidationError(
                 {"non_field_errors": [_("E-mail ou mot de passe incorrect.")]}
             )
+        if two_factor.token_needs_code(user):
+            code = credentials.validated_data.get("otp", "")
+            if not code or two_factor.code_is_valid(user, code) is None:
+                raise serializers.ValidationError(
+                    {"otp": [_("Code de double authentification manquant ou incorrect.")]}
+                )
         token, _created = Token.objects.get_or_create(user=user)
+        if has_expired(token):
+            token.delete()  # expired: a new key, never the old one revived
+            token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+
+class RevokeTokenView(APIView):
+    """End the caller's token (the API's « se déconnecter »): the key stops working at once."""
+
+    authentication_classes = [ExpiringTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="auth_logout", request=None, responses={204: OpenApiResponse()})
+    def post(self, request: Request) -> Response:
+        Token.objects.filter(user=cast(User, request.user)).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):
@@ -381,6 +407,7 @@ class DocumentBatchViewSet(
     poll a batch for its progress, download its ZIP once done. Staff only."""
 
     serializer_class = DocumentBatchSerializer
+    throttle_scope = "batches"
 
     def get_queryset(self) -> QuerySet[DocumentBatch]:
         if role_of(self.request.user) != Role.STAFF:

@@ -257,6 +257,14 @@ class MeSerializer(serializers.ModelSerializer):
 class TokenRequestSerializer(serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+    otp = serializers.CharField(
+        required=False,
+        max_length=8,
+        help_text=_(
+            "Code à 6 chiffres de l'application d'authentification : requis pour le "
+            "personnel et les formateurs qui ont activé la double authentification."
+        ),
+    )
 
 
 class TokenSerializer(serializers.Serializer):

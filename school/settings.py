@@ -106,6 +106,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Staff and trainers reach nothing but the second-factor pages before their code.
+    "school.two_factor.SecondFactorMiddleware",
+    # Personal pages, PDFs, exports and feeds stay out of every cache (browser, proxy).
+    "school.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -221,6 +225,23 @@ AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
+# A signed-in browser session lasts one school day at most, then asks again.
+SESSION_COOKIE_AGE = env.int("SESSION_HOURS", default=10) * 3600
+# An API token lasts this long from its creation; POST /api/v1/auth/logout/ ends it sooner.
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30)
+# The TOTP apps show "MétalTech" beside the account.
+OTP_TOTP_ISSUER = "MétalTech"
+# Rate limits per client (account if signed in, else address), counted in the cache:
+# shared by every web node through Redis (see school/throttle.py).
+RATE_LIMITS = {
+    "login": env.str("RATE_LIMIT_LOGIN", default="30/hour"),
+    "token": env.str("RATE_LIMIT_TOKEN", default="30/hour"),
+    "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="5/hour"),
+    "verify_upload": env.str("RATE_LIMIT_VERIFY_UPLOAD", default="30/hour"),
+    "batches": env.str("RATE_LIMIT_BATCHES", default="30/hour"),
+    "exports": env.str("RATE_LIMIT_EXPORTS", default="20/hour"),
+}
+
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("Anglais"))]
@@ -273,13 +294,14 @@ CONTENT_SECURITY_POLICY = (
 # --- API ----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "school.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         "school.permissions.RolePermission",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["school.throttle.ScopedRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "school.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -321,6 +343,31 @@ SPECTACULAR_SETTINGS = {
         "VersionStatusEnum": "internships.models.VersionStatus",
     },
 }
+
+# --- Personal data retention (RGPD) ---------------------------------------------
+# Owned by the retention policy (school/privacy.py, manage.py apply_retention).
+# How long each category of personal data is kept, in days; ``manage.py apply_retention``
+# (daily cron) applies them. docs/privacy.md gives the reason behind each figure.
+RETENTION_DAYS = {
+    # A learner is anonymised this long after their last enrolment ended (withdrawn or
+    # graduated, with its end date): time to ask for a copy of an attestation, and for
+    # the funders' audits of the school years gone by.
+    "learner": env.int("RETENTION_LEARNER_DAYS", default=3 * 365),
+    # What proves an electronic signature (IP address, browser) lasts as long as a claim
+    # on the agreement may be brought: five years after the placement's end (Code civil,
+    # art. 2224). A learner is not anonymised while one of their agreements is that recent.
+    "signature_evidence": env.int("RETENTION_SIGNATURE_EVIDENCE_DAYS", default=5 * 365),
+    # The hash of an e-mailed signing or evaluation link, after the link expired: long
+    # enough to answer « ce lien a expiré » to a late click, then nothing is left of it.
+    "expired_links": env.int("RETENTION_EXPIRED_LINK_DAYS", default=30),
+    # Login attempts and access logs (django-axes: e-mail typed, IP address, browser):
+    # six months, the low end of the CNIL's recommendation for access logs.
+    "access_logs": env.int("RETENTION_ACCESS_LOG_DAYS", default=180),
+    # Finished background tasks: their arguments hold e-mail addresses and messages.
+    "task_results": env.int("RETENTION_TASK_RESULT_DAYS", default=30),
+}
+if any(days < 0 for days in RETENTION_DAYS.values()):
+    raise ImproperlyConfigured("RETENTION_*_DAYS must be zero or more days.")
 
 # --- Logging ------------------------------------------------------------------
 LOGGING = {

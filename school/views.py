@@ -9,6 +9,7 @@ import zipfile
 from typing import Any, cast
 
 from django import forms
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -20,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_htmx.middleware import HtmxDetails
 from rest_framework import serializers
+from rest_framework.authtoken.models import Token
 
 from . import batches, documents
 from .api import download_name
@@ -38,8 +40,21 @@ from .models import (
 from .pagination import page_of
 from .portal import cohort_sections_for, learner_sections_for, sections_for
 from .serializers import _check_parameters
+from .throttle import limited
 
 ACTIVE_LEARNERS = Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE))
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's reset page; a new password also ends the account's API token, which the
+    old password may have been used to obtain."""
+
+    template_name = "school/password/confirm.html"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        Token.objects.filter(user=form.user).delete()
+        return response
 
 
 @never_cache
@@ -198,6 +213,7 @@ def _masked_name(learner: Learner) -> str:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@limited("verify_upload")
 def verify(request: HttpRequest, code: str) -> HttpResponse:
     """The public page of a document's QR code: what the register says, and whether a
     given file is byte for byte the one issued. No sign-in: the code is the credential."""
@@ -291,6 +307,7 @@ def _staff_only(request: AuthenticatedRequest) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limited("batches")
 def batch_create(request: AuthenticatedRequest) -> HttpResponse:
     _staff_only(request)
     # The cohort admin's action arrives with ?cohort=<id>: start from it.

@@ -4,10 +4,24 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.utils import translation
 from rest_framework.test import APIClient
 
 from school.models import User
+from tests.clients import Client
+
+
+@pytest.fixture
+def client() -> Client:
+    """pytest-django's ``client``, signing staff and trainers in past their second factor."""
+    return Client()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    # The limits count in the cache (school/throttle.py): each test starts from zero.
+    cache.clear()
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.contrib import admin
 from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 
 from school.models import User
+from tests.clients import Client
 
 WITH_ROWS = ("courses", "internships")
 

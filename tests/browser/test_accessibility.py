@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from tests.browser.conftest import log_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DEMO_PASSWORD = "metaltech-demo"
@@ -24,14 +26,6 @@ USERS = [
 ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR", "artifacts")) / "screenshots"
 PHONE = {"width": 360, "height": 780}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def log_in(page: Any, email: str) -> None:
-    page.goto("/connexion/")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url("**/")
 
 
 def audit(page: Any) -> list[str]:
@@ -60,7 +54,7 @@ def test_every_home_page_passes_the_audit_on_desktop_and_phone(
                 locale="fr-FR", base_url=live_server.url, viewport=viewport
             )
             page = context.new_page()
-            log_in(page, email)
+            log_in(page, email, DEMO_PASSWORD)
             role = email.split("@")[0]
             page.screenshot(
                 path=str(ARTIFACTS / f"accueil-{role}-{name}.jpg"),

@@ -32,6 +32,7 @@ from internships import services as placements
 from internships.models import Application, Placement, PlacementOffer, PlacementStatus
 from school import services as school_services
 from school.models import Cohort, Enrolment, IssuedDocument, Learner, User
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,10 +66,7 @@ def open_as(browser: Any, live_server: Any, email: str, viewport: dict[str, int]
     _contexts.append(context)
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.goto("/connexion/")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    log_in(page, email, DEMO_PASSWORD)
     page.get_by_role("heading", name="Bonjour").wait_for()
     return page
 

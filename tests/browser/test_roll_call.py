@@ -11,6 +11,7 @@ import time_machine
 
 from courses.models import Attendance, AttendanceStatus
 from school.models import Role
+from tests.browser.conftest import log_in
 from tests.factories import (
     PASSWORD,
     CohortFactory,
@@ -35,10 +36,7 @@ def test_a_trainer_takes_the_roll_call_with_one_tap_per_learner(page: Any) -> No
     session = SessionFactory(cohort=cohort, trainer=trainer)
 
     page.set_viewport_size({"width": 1024, "height": 768})  # a workshop tablet
-    page.goto("/connexion/")
-    page.get_by_label("Adresse e-mail").fill(trainer.email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    log_in(page, trainer.email, PASSWORD)
     page.goto(f"/seances/{session.pk}/emargement/")
     navigations: list[str] = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))

@@ -7,23 +7,17 @@ from typing import Any
 import pytest
 
 from school.models import Role
+from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, CohortFactory, EnrolmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _log_in(page: Any, email: str) -> None:
-    page.goto("/connexion/")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
 
 
 def test_a_trainer_logs_in_sees_their_cohort_and_logs_out(page: Any) -> None:
     trainer = UserFactory(email="formateur@metaltech.test", first_name="Karim", role=Role.TRAINER)
     EnrolmentFactory(cohort=CohortFactory(name="CAP CIP 2026-2028", head_trainer=trainer))
 
-    _log_in(page, "formateur@metaltech.test")
+    log_in(page, "formateur@metaltech.test", PASSWORD)
     page.get_by_role("heading", name="Bonjour Karim").wait_for()
     page.get_by_role("link", name="CAP CIP 2026-2028").first.click()
     page.get_by_role("heading", name="Apprenants").wait_for()
@@ -57,7 +51,7 @@ def test_staff_reach_the_back_office_and_the_api_docs_without_leaving_the_site(
         ),
     )
 
-    _log_in(page, "direction@metaltech.test")
+    log_in(page, "direction@metaltech.test", PASSWORD)
     page.get_by_role("link", name="Administration").click()
     page.get_by_text("Back-office de l'école").wait_for()
 

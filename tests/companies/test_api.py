@@ -137,8 +137,7 @@ def test_a_partner_cannot_rewrite_the_verified_signatory(world: World, api_as: A
 
 
 def test_a_partner_sees_how_many_contacts_their_company_has(world: World) -> None:
-    from django.test import Client
-
+    from tests.clients import Client
     from tests.factories import ContactFactory
 
     ContactFactory(company=world.company)

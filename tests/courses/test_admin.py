@@ -6,10 +6,10 @@ import html
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from courses.models import Session
+from tests.clients import Client
 from tests.conftest import World
 from tests.factories import CourseFactory, RoomFactory
 

@@ -12,7 +12,6 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from courses.attendance import (
@@ -31,6 +30,7 @@ from courses.models import (
     SessionStatus,
 )
 from school.models import Cohort, Learner, User
+from tests.clients import Client
 from tests.conftest import World
 from tests.factories import EnrolmentFactory, LearnerFactory, UserFactory
 

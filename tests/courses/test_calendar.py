@@ -14,7 +14,7 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.db.models import F
 from django.http import HttpResponse
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.http import http_date
@@ -22,6 +22,7 @@ from django.utils.http import http_date
 from courses.calendar import calendar_url
 from courses.models import Session, SessionStatus
 from school.models import Enrolment, Role, User
+from tests.clients import Client
 from tests.conftest import World
 from tests.factories import (
     CourseFactory,
@@ -159,12 +160,12 @@ def test_the_feed_covers_sixty_days_back_and_a_year_ahead(world: World) -> None:
 # --- what the calendar and each event say ------------------------------------------------
 
 
-def test_the_calendar_names_itself_and_asks_for_hourly_refresh(world: World) -> None:
+def test_the_calendar_names_itself_and_stays_out_of_caches(world: World) -> None:
     response = fetch(world.learner_user)
 
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     assert response["Content-Disposition"] == 'inline; filename="metaltech.ics"'
-    assert response["Cache-Control"] == "private, max-age=300"
+    assert response["Cache-Control"] == "private, no-store"
     calendar = icalendar.Calendar.from_ical(response.content)
     assert str(calendar["PRODID"]) == "-//MetalTech//Agenda//FR"
     assert str(calendar["VERSION"]) == "2.0"
@@ -316,7 +317,7 @@ def test_a_matching_etag_answers_304_with_no_body_from_three_queries(world: Worl
     assert response.status_code == 304
     assert response.content == b""
     assert response["ETag"] == etag
-    assert response["Cache-Control"] == "private, max-age=300"
+    assert response["Cache-Control"] == "private, no-store"
     # The token, one aggregate of the sessions, the placement periods: nothing rendered.
     assert len(queries) == 3
 

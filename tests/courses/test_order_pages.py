@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from courses.models import CompetencyEvidence, OrderStatus, WorkshopOrder
 from school.models import Role
+from tests.clients import Client
 from tests.conftest import World
 from tests.courses.test_orders_api import PDF, _order
 from tests.factories import (

@@ -9,13 +9,13 @@ import io
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 from pypdf import PdfReader
 
 from courses.models import CompetencyEvidence
 from courses.portfolio import portfolio_of
 from school import services
 from school.models import Role
+from tests.clients import Client
 from tests.conftest import World
 from tests.factories import (
     CompetencyBlockFactory,

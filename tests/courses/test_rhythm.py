@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from courses.models import Attendance, TimeLog
 from courses.rhythm import rhythm_of
 from internships.models import PlacementStatus
 from school.models import Learner
+from tests.clients import Client
 from tests.conftest import World
 from tests.courses.test_orders_api import _order
 from tests.factories import (

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from courses.attendance import attendance_sign
@@ -27,6 +26,7 @@ from courses.models import (
     SessionStatus,
 )
 from school.models import Cohort, Role, User
+from tests.clients import Client
 from tests.conftest import World
 from tests.factories import EnrolmentFactory, GuardianFactory, LearnerFactory, UserFactory
 
@@ -411,9 +411,8 @@ def test_the_covers_to_renew_cost_the_same_for_one_learner_and_for_fifteen(world
 
 @pytest.mark.django_db
 def test_my_week_offers_my_calendar_link_and_a_way_to_change_it() -> None:
-    from django.test import Client
-
     from school.models import Role
+    from tests.clients import Client
     from tests.factories import UserFactory
 
     trainer = UserFactory(role=Role.TRAINER)
@@ -435,7 +434,7 @@ def test_my_week_offers_my_calendar_link_and_a_way_to_change_it() -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", ["apprenant", "formateur", "promotion", "salle"])
 def test_week_pages_send_anonymous_visitors_to_the_login_page(kind: str) -> None:
-    from django.test import Client
+    from tests.clients import Client
 
     response = Client().get(f"/emploi-du-temps/{kind}/1/")
     assert response.status_code == 302

@@ -9,7 +9,6 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -23,6 +22,7 @@ from internships.models import (
     VersionStatus,
 )
 from school.models import DocumentStatus, Role
+from tests.clients import Client
 from tests.factories import (
     CohortFactory,
     CompetencyFactory,

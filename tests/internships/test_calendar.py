@@ -6,10 +6,10 @@ import datetime
 
 import icalendar
 import pytest
-from django.test import Client
 
 from internships import services
 from school.models import Role, User
+from tests.clients import Client
 from tests.conftest import World
 from tests.factories import ContactFactory, PlacementFactory, UserFactory
 

@@ -12,7 +12,6 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.test import Client
 from pypdf import PdfReader
 
 from courses.models import CompetencyEvidence, CompetencyLevel, EvidenceSource
@@ -21,6 +20,7 @@ from internships.documents import placement_attestation_context
 from internships.models import Absence, PlacementStatus, TutorEvaluation
 from school import services as school_services
 from school.models import Role
+from tests.clients import Client
 from tests.factories import (
     CohortFactory,
     CompetencyFactory,

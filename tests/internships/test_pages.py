@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from internships.models import Application, ApplicationStatus, Placement, PlacementStatus
 from school.models import Role
+from tests.clients import Client
 from tests.conftest import World
 from tests.factories import (
     ApplicationFactory,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
-from django.test import Client
 from django.urls import reverse
 
+from tests.clients import Client
 from tests.conftest import World
 
 OUR_APPS = {"school", "companies", "courses", "internships"}

@@ -77,13 +77,13 @@ def test_five_wrong_passwords_lock_the_account_even_with_the_right_one(api_clien
 
 
 def test_the_login_page_speaks_french_and_opens_the_home_page() -> None:
-    UserFactory(email="direction@metaltech.test", first_name="Claire", role=Role.STAFF)
+    UserFactory(email="eleve@metaltech.test", first_name="Claire", role=Role.LEARNER)
     client = Client()
     page = client.get("/connexion/")
     assert "Connexion à MétalTech" in page.content.decode()
 
     response = client.post(
-        "/connexion/", {"username": "direction@metaltech.test", "password": PASSWORD}, follow=True
+        "/connexion/", {"username": "eleve@metaltech.test", "password": PASSWORD}, follow=True
     )
 
     assert "Bonjour Claire" in response.content.decode()

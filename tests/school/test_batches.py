@@ -17,7 +17,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from school import batches, documents
@@ -33,6 +33,7 @@ from school.models import (
     User,
 )
 from school.services import document_revoke
+from tests.clients import Client
 from tests.conftest import World
 from tests.factories import CohortFactory, EnrolmentFactory, LearnerFactory, UserFactory
 from tests.school.test_documents_register import PARIS

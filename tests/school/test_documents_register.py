@@ -17,12 +17,12 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.template import TemplateDoesNotExist
-from django.test import Client
 
 from school import documents
 from school.documents import DocumentKind, Subject
 from school.models import DocumentCounter, DocumentStatus, IssuedDocument, Learner, Role, User
 from school.services import document_issue, document_reissue, document_revoke
+from tests.clients import Client
 from tests.factories import LearnerFactory, UserFactory
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from school.models import Role
+from tests.clients import Client
 from tests.factories import UserFactory
 
 CATALOG = Path(settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES" / "django.po"

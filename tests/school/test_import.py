@@ -12,7 +12,6 @@ import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.test import Client
 
 from school.models import (
     Cohort,
@@ -29,6 +28,7 @@ from school.resources import (
     LearnerImportResult,
     LearnerResource,
 )
+from tests.clients import Client
 from tests.factories import CohortFactory, LearnerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

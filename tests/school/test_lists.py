@@ -7,9 +7,9 @@ import html
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from tests.clients import Client
 from tests.conftest import World
 from tests.factories import (
     CompanyFactory,

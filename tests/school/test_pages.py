@@ -4,10 +4,10 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from school.models import Role
+from tests.clients import Client
 from tests.conftest import World
 from tests.factories import CohortFactory, CompanyFactory, ContactFactory, EnrolmentFactory
 

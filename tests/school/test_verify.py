@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from school.models import IssuedDocument
 from school.services import document_reissue, document_revoke
+from tests.clients import Client
 from tests.factories import LearnerFactory
 from tests.school.test_documents_register import PARIS, issue, register_probe_kind, stored_bytes
 
