@@ -17,7 +17,7 @@ class CoursesConfig(AppConfig):
             register_learner_section,
             register_section,
         )
-        from school.privacy import register_export
+        from school.privacy import register_anonymiser, register_export
         from school.services import register_enrolment_check
 
         from . import portfolio
@@ -37,6 +37,7 @@ class CoursesConfig(AppConfig):
         register_seeder(seed_orders)
         register_kinds()
         register_export(portfolio.personal_data)
+        register_anonymiser(portfolio.anonymise)
         register_section(today_section)
         register_learner_section(learner_section)
         register_cohort_section(cohort_section)

@@ -397,8 +397,13 @@ class Derogation(models.Model):
         return kind in self.machine_kinds and self.declared_on <= day <= self.valid_until
 
     def clean(self) -> None:
-        unknown = sorted(set(self.machine_kinds or []) - set(MachineKind.values))
-        if not isinstance(self.machine_kinds, list) or unknown:
+        kinds = self.machine_kinds
+        if not isinstance(kinds, list) or not all(isinstance(kind, str) for kind in kinds):
+            raise ValidationError(
+                {"machine_kinds": _("Une liste de types de machines est attendue.")}
+            )
+        unknown = sorted(set(kinds) - set(MachineKind.values))
+        if unknown:
             raise ValidationError(
                 {"machine_kinds": _("Types de machines inconnus : %(kinds)s.") % {"kinds": unknown}}
             )

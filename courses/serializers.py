@@ -22,6 +22,7 @@ from .models import (
     Derogation,
     Inspection,
     Machine,
+    MachineKind,
     MedicalFitness,
     OrderEvent,
     OrderStatus,
@@ -183,6 +184,9 @@ class AttendanceMarkSerializer(serializers.Serializer):
 
 class DerogationSerializer(ModelRulesSerializer):
     valid_until = serializers.DateField(read_only=True)
+    machine_kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=MachineKind.choices), allow_empty=False
+    )
 
     class Meta:
         model = Derogation

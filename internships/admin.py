@@ -184,6 +184,26 @@ class SignatureInline(admin.TabularInline):
         return False
 
 
+@admin.register(Signature)
+class SignatureAdmin(SimpleHistoryAdmin):
+    """Read only: a block changes by signing (page, link, paper scan), never by hand;
+    here the staff read each block's history — who signed, when, from where."""
+
+    list_display = ["version", "role", "name", "method", "signed_at"]
+    list_filter = ["role", "method"]
+    search_fields = ["name", "email", "version__placement__learner__last_name"]
+    list_select_related = ["version__placement__learner", "version__placement__company"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in Signature._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(AgreementVersion)
 class AgreementVersionAdmin(SimpleHistoryAdmin):
     list_display = ["placement", "number", "is_amendment", "status", "created_at", "signed_at"]

@@ -8,12 +8,12 @@ from typing import Any, cast
 import django_filters
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -333,6 +333,7 @@ class PlacementViewSet(ListRetrieveCreateUpdateViewSet):
         """Sign one's own block of the version waiting for signatures."""
         # Who signs is the block's rule (``services.may_sign``), not who may edit the
         # placement: a learner or a guardian signs what they may not change.
+        # DRF's lookup: an id that is not a number is « Non trouvé. », not a 500.
         placement = get_object_or_404(self.get_queryset(), pk=pk)
         data = SignSerializer(data=request.data)
         data.is_valid(raise_exception=True)

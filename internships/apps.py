@@ -20,7 +20,12 @@ class InternshipsConfig(AppConfig):
             register_learner_section,
             register_section,
         )
-        from school.privacy import register_export
+        from school.privacy import (
+            register_anonymiser,
+            register_export,
+            register_purge,
+            register_retention_hold,
+        )
 
         from . import follow_up
         from .api import register_endpoints
@@ -42,4 +47,8 @@ class InternshipsConfig(AppConfig):
         register_seeder(seed_internships)
         register_kinds()
         register_export(follow_up.personal_data)
+        register_anonymiser(follow_up.anonymise)
+        register_retention_hold(follow_up.AGREEMENT_HOLD)
+        for purge in follow_up.PURGES:
+            register_purge(purge)
         document_scopes.register(partner_documents)

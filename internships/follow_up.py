@@ -9,23 +9,28 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from school.http import AuthenticatedRequest
 from school.models import Enrolment, Learner, Role
 from school.portal import Section
-from school.privacy import Export, rows
+from school.privacy import ERASED, Anonymisation, Export, Hold, Purge, erase, rows
 
 from .models import (
     SIGNED_STATUSES,
     Absence,
     AgreementVersion,
     Application,
+    ApplicationStatus,
     EvaluationLine,
     Placement,
+    PlacementStatus,
     Signature,
     SignerRole,
+    TutorEvaluation,
     VersionStatus,
     Visit,
     working_weeks,
@@ -227,3 +232,110 @@ def personal_data(learner: Learner) -> Export:
             ),
         }
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Retention (school.privacy): what the placement path erases of a learner, what it keeps
+# them for, and what it purges on its own delays (settings.RETENTION_DAYS).
+# ---------------------------------------------------------------------------------------
+
+
+def anonymise(erasure: Anonymisation) -> None:
+    """Erase what the placement path says of a learner beyond the figures: applications,
+    placements with their dates and schedules, absences' hours and evaluations' grids
+    stay (placement weeks and hours counted as before); messages, reasons, notes and
+    comments go, the learner's and guardians' signature blocks lose their names, e-mail
+    addresses and evidence, and the scanned paper copies (signed by hand) are deleted."""
+    learner = erasure.learner
+    placements = Q(placement__learner=learner)
+    erase(Application, Q(learner=learner), message="")
+    rejected = Q(learner=learner, status=ApplicationStatus.REJECTED)
+    # A refusal keeps a reason (the database requires one), not what it said.
+    erase(Application, rejected, rejection_reason=ERASED)
+    erase(Application, Q(learner=learner) & ~rejected, rejection_reason="")
+    cancelled = Q(learner=learner, status=PlacementStatus.CANCELLED)
+    erase(Placement, cancelled, cancellation_reason=ERASED)
+    erase(Placement, Q(learner=learner) & ~cancelled, cancellation_reason="")
+    erasure.redact_fields(
+        Placement,
+        Q(learner=learner),
+        "activities",
+        "supervision",
+        "meals",
+        "transport",
+        "lodging",
+        "address",
+    )
+    erase(Absence, placements, reason="")
+    Visit.objects.filter(placements).update(notes=ERASED)
+    erase(TutorEvaluation, placements, comments="", attendance="", token_hash="")
+
+    signatures = Q(version__placement__learner=learner)
+    erasure.redact_journal(Signature, signatures)
+    erase(Signature, signatures, ip_address=None, user_agent="", token_hash="")
+    erase(
+        Signature,
+        signatures & Q(role=SignerRole.LEARNER),
+        name=erasure.pseudonym,
+        email="",
+        user=None,
+    )
+    erase(
+        Signature,
+        signatures & Q(role=SignerRole.GUARDIAN),
+        name=f"Responsable légal — {erasure.pseudonym}",
+        email="",
+        user=None,
+    )
+    for signature in Signature.objects.filter(signatures).exclude(scan=""):
+        erasure.delete_file(signature.scan)
+        # The database requires a paper signature's scan: its name stays, made neutral
+        # (an uploaded file's name may be the learner's).
+        erase(
+            Signature,
+            Q(id=signature.pk),
+            scan=f"signatures/{signature.version.placement_id}/{signature.version_id}/"
+            f"anonymise-{signature.pk}",
+        )
+
+
+def _evidence_delay() -> datetime.timedelta:
+    return datetime.timedelta(days=settings.RETENTION_DAYS["signature_evidence"])
+
+
+def _links_delay() -> datetime.timedelta:
+    return datetime.timedelta(days=settings.RETENTION_DAYS["expired_links"])
+
+
+# A learner is kept while one of their signed agreements may still be disputed: its
+# evidence (and the PDF that bears their name) must outlive the claims.
+AGREEMENT_HOLD = Hold(
+    _("convention de stage encore dans son délai de conservation"),
+    lambda day: Placement.objects.filter(
+        versions__signatures__signed_at__isnull=False, end_date__gt=day - _evidence_delay()
+    ).values("learner"),
+)
+
+PURGES = [
+    Purge(
+        _("liens de signature expirés"),
+        Signature,
+        lambda now: ~Q(token_hash="") & Q(link_expires_at__lt=now - _links_delay()),
+        {"token_hash": ""},
+    ),
+    Purge(
+        _("liens d'évaluation expirés"),
+        TutorEvaluation,
+        lambda now: ~Q(token_hash="") & Q(expires_at__lt=now - _links_delay()),
+        {"token_hash": ""},
+    ),
+    Purge(
+        _("adresses IP et navigateurs des signatures électroniques"),
+        Signature,
+        lambda now: (
+            (Q(ip_address__isnull=False) | ~Q(user_agent=""))
+            & Q(version__placement__end_date__lt=timezone.localdate(now) - _evidence_delay())
+        ),
+        {"ip_address": None, "user_agent": ""},
+    ),
+]

@@ -20,7 +20,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer
@@ -75,6 +75,15 @@ class ListRetrieveCreateUpdateViewSet(
     viewsets.GenericViewSet,
 ):
     """Records here are never deleted through the API: they end (a status, a date)."""
+
+
+class FileErased(APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = _(
+        "Ce PDF a été effacé avec les données personnelles de l'apprenant ; le registre "
+        "garde son numéro et son empreinte SHA-256."
+    )
+    default_code = "erased"
 
 
 class ObtainTokenView(APIView):
@@ -374,6 +383,8 @@ class DocumentViewSet(
     def pdf(self, request: Request, pk: str | None = None) -> FileResponse:
         """The stored file, never a new rendering: its SHA-256 is the register's."""
         document = self.get_object()
+        if document.file_erased():
+            raise FileErased
         return FileResponse(
             document.file.open("rb"),
             as_attachment=True,
@@ -434,9 +445,27 @@ router.register("documents/batches", DocumentBatchViewSet, basename="document-ba
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, but a missing object says « Non trouvé. » in the user's language,
-    never Django's English « No Learner matches the given query. »: the model's name
-    would tell what exists behind an id."""
+    """DRF's handler, with every error in one shape (``ErrorSerializer``):
+    ``{"detail": "…", "errors": {"field": ["…"]}}`` — ``detail`` always, a sentence a
+    client can show as is; ``errors`` for invalid data, each field's messages (the
+    messages not tied to a field under ``non_field_errors``).
+
+    A missing object says « Non trouvé. » in the user's language, never Django's English
+    « No Learner matches the given query. »: the model's name would tell what exists."""
     if isinstance(exc, Http404):
         exc = NotFound()
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is None or (isinstance(response.data, dict) and set(response.data) == {"detail"}):
+        return response
+    errors = (
+        response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+    )
+    response.data = {"detail": _first_message(errors), "errors": errors}
+    return response
+
+
+def _first_message(errors: Any) -> str:
+    """The first message in DRF's nested errors (lists, and dicts for nested objects)."""
+    while isinstance(errors, dict | list) and errors:
+        errors = next(iter(errors.values())) if isinstance(errors, dict) else errors[0]
+    return str(errors) if errors else str(_("Données invalides."))

@@ -303,6 +303,9 @@ class Learner(models.Model):
         ],
     )
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    # Set by the retention policy (school.privacy.anonymise_learner): the identity above
+    # is then a pseudonym, and only what statistics need is left.
+    anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True, editable=False)
 
     objects = LearnerQuerySet.as_manager()
     history = HistoricalRecords()
@@ -694,6 +697,11 @@ class IssuedDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} — {self.title}"
+
+    def file_erased(self) -> bool:
+        """Whether the PDF was erased with a learner's personal data (school.privacy):
+        the entry stays, with its number and hash, and verifies an upload still."""
+        return not self.file.name or not self.file.storage.exists(self.file.name)
 
     @property
     def is_issued(self) -> bool:

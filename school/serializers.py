@@ -191,7 +191,10 @@ class GuardianSerializer(ModelRulesSerializer):
 
 
 class EnrolmentStatusChangeSerializer(serializers.ModelSerializer):
-    changed_by: serializers.StringRelatedField[User] = serializers.StringRelatedField()
+    # None when the change came from an import or the system, not a person.
+    changed_by: serializers.StringRelatedField[User] = serializers.StringRelatedField(
+        allow_null=True
+    )
 
     class Meta:
         model = EnrolmentStatusChange
@@ -219,7 +222,7 @@ class EnrolmentStatusUpdateSerializer(serializers.Serializer):
 
 class MeSerializer(serializers.ModelSerializer):
     learner: serializers.PrimaryKeyRelatedField[Learner] = serializers.PrimaryKeyRelatedField(
-        read_only=True
+        read_only=True, allow_null=True
     )
     children = serializers.SerializerMethodField()
     company = serializers.SerializerMethodField()

@@ -326,6 +326,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "school.openapi.add_error_responses",
+    ],
     # Several models share field names ("kind", "status"): name each choice set once.
     "ENUM_NAME_OVERRIDES": {
         "EnrolmentStatusEnum": "school.models.EnrolmentStatus",

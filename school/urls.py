@@ -59,9 +59,7 @@ urlpatterns = [
     ),
     path(
         "mot-de-passe/nouveau/fait/",
-        auth_views.PasswordResetCompleteView.as_view(
-            template_name="school/password/complete.html"
-        ),
+        auth_views.PasswordResetCompleteView.as_view(template_name="school/password/complete.html"),
         name="password_reset_complete",
     ),
     path("promotions/", views.cohort_list, name="cohort-list"),
@@ -82,3 +80,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+
+handler404 = "school.views.not_found"

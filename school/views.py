@@ -17,6 +17,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_htmx.middleware import HtmxDetails
@@ -55,6 +56,14 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         Token.objects.filter(user=form.user).delete()
         return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """An address that matches no route: under /api/ in the API's error shape (a client
+    parses JSON), elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(_("Non trouvé."))}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 @never_cache
@@ -364,6 +373,8 @@ def batch_zip(request: AuthenticatedRequest, pk: int) -> FileResponse:
     archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 — FileResponse closes it
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for document in valid:
+            if document.file_erased():
+                continue
             with document.file.open("rb") as pdf:
                 bundle.writestr(download_name(document), pdf.read())
     archive.seek(0)

@@ -338,3 +338,31 @@ class VisitFactory(DjangoModelFactory):
     kind = "visit"
     date = datetime.date(2027, 3, 15)
     notes = "Apprenant bien intégré ; réglage du tour CN acquis."
+
+
+# ---------------------------------------------------------------------------------------
+# The émargement and the portfolio (the retention policy's tests).
+# ---------------------------------------------------------------------------------------
+
+
+class AttendanceFactory(DjangoModelFactory):
+    """A line of the émargement: the learner was present."""
+
+    class Meta:
+        model = "courses.Attendance"
+
+    session = factory.SubFactory(SessionFactory)
+    learner = factory.SubFactory(LearnerFactory)
+    status = "present"
+
+
+class CompetencyEvidenceFactory(DjangoModelFactory):
+    class Meta:
+        model = "courses.CompetencyEvidence"
+
+    learner = factory.SubFactory(LearnerFactory)
+    competency = factory.SubFactory(CompetencyFactory)
+    level = "acquired"
+    source = "assessment"
+    assessor_name = "Marc Aubertin"
+    date = datetime.date(2027, 1, 12)

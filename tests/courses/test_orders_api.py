@@ -46,7 +46,7 @@ def test_the_order_s_whole_path_and_who_sees_it(world: World, api_as: Any) -> No
     refused = api_as(world.partner).post(
         "/api/v1/orders/", order_form(world.company.pk, exe), format="multipart"
     )
-    assert refused.status_code == 400 and "drawing" in refused.json()
+    assert refused.status_code == 400 and "drawing" in refused.json()["errors"]
 
     placed = api_as(world.partner).post(
         "/api/v1/orders/",

@@ -45,7 +45,7 @@ def test_a_status_change_through_the_api_needs_a_valid_transition(
 
     back = client.patch(url, {"status": "active"})
     assert back.status_code == 400
-    assert back.json() == {
+    assert back.json()["errors"] == {
         "status": ["Une inscription « Parcours achevé » ne peut pas passer à « En formation »."]
     }
     assert Enrolment.objects.get(pk=world.enrolment.pk).status == "graduated"

@@ -28,7 +28,7 @@ def test_a_wrong_password_is_refused_in_french(api_client: Any) -> None:
         "/api/v1/auth/token/", {"email": "formateur@metaltech.test", "password": "faux"}
     )
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["E-mail ou mot de passe incorrect."]}
+    assert response.json()["errors"] == {"non_field_errors": ["E-mail ou mot de passe incorrect."]}
 
 
 def test_the_token_opens_the_api_and_me_tells_who_and_which_role(api_client: Any) -> None:

@@ -220,11 +220,11 @@ def test_a_kind_gets_exactly_the_parameters_it_takes(world: World, api_as: Any) 
     )
 
     assert missing.status_code == stray.status_code == 400
-    assert missing.json() == {
+    assert missing.json()["errors"] == {
         "start": ["Ce type de document demande ce paramètre."],
         "end": ["Ce type de document demande ce paramètre."],
     }
-    assert stray.json() == {"week": ["Ce type de document ne prend pas ce paramètre."]}
+    assert stray.json()["errors"] == {"week": ["Ce type de document ne prend pas ce paramètre."]}
     assert IssuedDocument.objects.count() == 0
 
 
@@ -234,7 +234,7 @@ def test_an_unknown_kind_is_refused_with_the_kinds_there_are(world: World, api_a
     )
 
     assert response.status_code == 400
-    message = response.json()["kind"][0]
+    message = response.json()["errors"]["kind"][0]
     assert message.startswith("Type de document inconnu : « diplome ». Types possibles : ")
     assert PROBE in message
     assert IssuedDocument.objects.count() == 0
@@ -244,7 +244,7 @@ def test_an_unknown_subject_is_refused(world: World, api_as: Any) -> None:
     response = api_as(world.staff).post("/api/v1/documents/", {"kind": PROBE, "subject": 999999})
 
     assert response.status_code == 400
-    assert response.json() == {"subject": ["Aucun objet « apprenant » n° 999999."]}
+    assert response.json()["errors"] == {"subject": ["Aucun objet « apprenant » n° 999999."]}
 
 
 @pytest.mark.parametrize("role", ["trainer", "partner", "learner", "guardian"])
@@ -292,7 +292,7 @@ def test_revoking_without_a_reason_is_refused_in_french(
     response = api_as(world.staff).post(f"/api/v1/documents/{own.pk}/revoke/", body)
 
     assert response.status_code == 400
-    assert response.json() == {"reason": ["Indiquez le motif de la révocation."]}
+    assert response.json()["errors"] == {"reason": ["Indiquez le motif de la révocation."]}
     own.refresh_from_db()
     assert own.status == DocumentStatus.VALID
 
@@ -312,7 +312,7 @@ def test_staff_revoke_with_a_reason_and_the_entry_stays(
     assert client.get(f"/api/v1/documents/{own.pk}/pdf/").status_code == 200
     twice = client.post(f"/api/v1/documents/{own.pk}/revoke/", {"reason": "Encore"})
     assert twice.status_code == 400
-    assert twice.json() == {"non_field_errors": ["Ce document est déjà révoqué."]}
+    assert twice.json()["errors"] == {"non_field_errors": ["Ce document est déjà révoqué."]}
 
 
 def test_anonymous_visitors_get_neither_entries_nor_files(

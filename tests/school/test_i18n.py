@@ -110,7 +110,7 @@ def test_the_api_refuses_a_wrong_password_in_the_callers_language(
     )
 
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": [message]}
+    assert response.json()["errors"] == {"non_field_errors": [message]}
 
 
 def test_every_entry_of_the_english_catalog_is_translated() -> None:

@@ -8,12 +8,12 @@ import zipfile
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from courses.models import Attendance, CompetencyEvidence
 from internships.models import Application, Placement
 from school.models import IssuedDocument, Learner, User
 from school.privacy import learner_export
+from tests.clients import Client
 
 pytestmark = pytest.mark.django_db
 

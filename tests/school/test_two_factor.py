@@ -142,7 +142,9 @@ def test_an_enrolled_staff_member_needs_the_code_for_an_api_token(api_client: An
 
     missing = api_client.post("/api/v1/auth/token/", credentials)
     assert missing.status_code == 400
-    assert missing.json() == {"otp": ["Code de double authentification manquant ou incorrect."]}
+    assert missing.json()["errors"] == {
+        "otp": ["Code de double authentification manquant ou incorrect."]
+    }
     with time_machine.travel(NOW, tick=False):
         wrong = api_client.post("/api/v1/auth/token/", {**credentials, "otp": "12345"})
         assert wrong.status_code == 400

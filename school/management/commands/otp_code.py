@@ -25,9 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, email: str, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("Réservé au développement (DEBUG=1) : le code vient du téléphone.")
-        device = (
-            TOTPDevice.objects.filter(user__email__iexact=email).order_by("-confirmed").first()
-        )
+        device = TOTPDevice.objects.filter(user__email__iexact=email).order_by("-confirmed").first()
         if device is None:
             raise CommandError(
                 f"Aucune application enrôlée pour {email} : connectez-vous d'abord, "
