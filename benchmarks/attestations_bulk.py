@@ -244,7 +244,7 @@ def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
     """The deployment's workers, one per core, started before the first click."""
     manage = [sys.executable, str(ROOT / "manage.py")]
     processes = [
-        subprocess.Popen(  # noqa: S603 — our own manage.py with fixed arguments
+        subprocess.Popen(
             [*manage, "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.05"],
             env=WORKER_ENV,
         )

@@ -108,6 +108,10 @@ class ReadOnlySessionInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # sessions of a series are created by the series builder
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
+        # Each row prints its session (course) and its trainer and room.
+        return super().get_queryset(request).select_related("course", "trainer", "room")
+
 
 WEEKDAYS = [_("lundi"), _("mardi"), _("mercredi"), _("jeudi"), _("vendredi"), _("samedi")]
 
@@ -183,6 +187,13 @@ class AttendanceInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the roll call is taken on the session's émargement page
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Attendance]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("learner", "recorded_by", "session__course")
+        )
 
 
 class SessionAdminForm(forms.ModelForm):
@@ -342,6 +353,10 @@ class OrderEventInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # Each row prints itself, and its __str__ names these.
+        return super().get_queryset(request).select_related("order__company", "by")
+
 
 class TimeLogInline(admin.TabularInline):
     model = TimeLog
@@ -360,6 +375,14 @@ class TimeLogInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # Each row prints itself, and its __str__ names these.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("learner", "order", "session__course", "machine", "logged_by")
+        )
 
 
 @admin.register(WorkshopOrder)

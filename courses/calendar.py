@@ -14,6 +14,7 @@ import icalendar
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db.models import Count, Manager, Max, Sum
 from django.db.models.functions import Greatest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -35,6 +36,8 @@ from .models import Course, Room, Session, SessionQuerySet, SessionStatus
 PAST_DAYS = 60
 FUTURE_DAYS = 365
 REFRESH = datetime.timedelta(hours=1)
+# A rendered feed stays in the cache for a day: its window moves at midnight anyway.
+FEED_CACHE_SECONDS = 24 * 3600
 # RFC 5545 asks to fold content lines longer than 75 octets.
 FOLD_AT = 75
 # What an event shows of its session; the rest of the row is never read.
@@ -333,6 +336,19 @@ def _with_validators(
     return response
 
 
+def _rendered(calendar: Feed, etag: str) -> bytes:
+    """The feed's body, rendered once per state of its data and kept in the cache (Redis
+    when configured, shared by every web node). The ETag sums up everything the body
+    prints, so a key holding it never serves a stale feed: any change makes a new key,
+    and the old body simply expires."""
+    key = f"calendar-feed:{calendar.user.pk}:{etag.strip(chr(34))}"
+    body = cache.get(key)
+    if body is None:
+        body = calendar.render()
+        cache.set(key, body, FEED_CACHE_SECONDS)
+    return body
+
+
 @require_safe
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """A user's sessions for calendar clients. No login: the token in the URL is the
@@ -349,7 +365,9 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         request, etag=etag, last_modified=int(last_modified.timestamp())
     )
     if response is None:
-        response = HttpResponse(calendar.render(), content_type="text/calendar; charset=utf-8")
+        response = HttpResponse(
+            _rendered(calendar, etag), content_type="text/calendar; charset=utf-8"
+        )
         response["Content-Disposition"] = 'inline; filename="metaltech.ics"'
     return _with_validators(response, etag, last_modified)
 

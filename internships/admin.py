@@ -117,6 +117,12 @@ class VersionInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # Each row prints itself, and its __str__ names these.
+        return (
+            super().get_queryset(request).select_related("placement__learner", "placement__company")
+        )
+
 
 class AbsenceInline(admin.TabularInline):
     """Absences are recorded here: they shorten the duration the attestation states."""
@@ -131,6 +137,14 @@ class VisitInline(admin.TabularInline):
     extra = 0
     fields = ["kind", "date", "notes", "by"]
     autocomplete_fields = ["by"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # Each row prints itself, and its __str__ names these.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("placement__learner", "placement__company", "by")
+        )
 
 
 @admin.register(Placement)
@@ -227,6 +241,10 @@ class EvaluationLineInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # Each row prints itself, and its __str__ names these.
+        return super().get_queryset(request).select_related("competency")
 
 
 @admin.register(TutorEvaluation)

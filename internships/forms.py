@@ -88,7 +88,10 @@ class PlacementForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        contacts = Contact.objects.filter(company=self.instance.company_id)
+        # Each choice prints « name (company) »: the company comes with the contact.
+        contacts = Contact.objects.filter(company=self.instance.company_id).select_related(
+            "company"
+        )
         for name, queryset in [
             ("tutor", contacts.tutors()),
             ("signatory", contacts.signatories()),

@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -451,17 +450,11 @@ class IssuedDocumentAdmin(SimpleHistoryAdmin):
         )
     )
     def revoke(self, request: HttpRequest, queryset: QuerySet[IssuedDocument]) -> None:
-        reason = request.POST.get("reason", "")
-        revoked = 0
-        for document in queryset:
-            try:
-                services.document_revoke(
-                    document=document, reason=reason, by=_staff_member(request)
-                )
-            except ValidationError as error:
-                messages.error(request, f"{document.number} : {' '.join(error.messages)}")
-            else:
-                revoked += 1
+        revoked, refused = services.documents_revoke(
+            documents=queryset, reason=request.POST.get("reason", ""), by=_staff_member(request)
+        )
+        for number, reasons in refused.items():
+            messages.error(request, f"{number} : {' '.join(reasons)}")
         if revoked:
             messages.success(
                 request,

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -263,6 +264,30 @@ def document_revoke(
     (« annulé avant émission »): its PDF will never be stored, and the register keeps
     the number with its reason, so the year's numbers still run without a gap."""
     document = IssuedDocument.objects.select_for_update().get(pk=document.pk)
+    return _revoke_locked(document, reason, by)
+
+
+@transaction.atomic
+def documents_revoke(
+    *, documents: QuerySet[IssuedDocument], reason: str, by: User | None = None
+) -> tuple[int, dict[str, list[str]]]:
+    """Revoke several documents at once (the back office's action): every row locked in
+    one query, then each revoked or refused on its own — one refusal (already revoked)
+    does not undo the others. Returns how many were revoked, and the refusals by number."""
+    chosen = list(documents.values_list("pk", flat=True))
+    revoked, refused = 0, {}
+    for document in IssuedDocument.objects.select_for_update().filter(pk__in=chosen).order_by("pk"):
+        try:
+            with transaction.atomic():
+                _revoke_locked(document, reason, by)
+        except ValidationError as error:
+            refused[document.number] = error.messages
+        else:
+            revoked += 1
+    return revoked, refused
+
+
+def _revoke_locked(document: IssuedDocument, reason: str, by: User | None) -> IssuedDocument:
     if not reason.strip():
         raise ValidationError({"revocation_reason": _("Indiquez le motif de la révocation.")})
     if document.status == DocumentStatus.REVOKED:

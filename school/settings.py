@@ -95,6 +95,15 @@ INSTALLED_APPS = [
     "courses",
     "internships",
 ]
+# N+1 detection (django-zeal, a dev dependency): the test suite turns it on, and a
+# request that loads a relation row by row (the same query from the same line, again
+# and again) then fails with NPlusOneError. Its middleware is added below.
+NPLUSONE_CHECKS = _flag("NPLUSONE_CHECKS", default=False)
+if NPLUSONE_CHECKS:
+    INSTALLED_APPS.append("zeal")
+    ZEAL_RAISE = True
+    # Three loads from one line: two may be two fields of a form, each checking its choice.
+    ZEAL_NPLUSONE_THRESHOLD = 3
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -117,6 +126,8 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+if NPLUSONE_CHECKS:
+    MIDDLEWARE.insert(0, "zeal.middleware.zeal_middleware")
 
 ROOT_URLCONF = "school.urls"
 WSGI_APPLICATION = "school.wsgi.application"

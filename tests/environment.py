@@ -13,3 +13,5 @@ os.environ.setdefault("EMAIL_URL", "memorymail://")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="metaltech-test-media-"))
 # The test client speaks plain HTTP; the redirect itself is covered by check --deploy.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Every test runs inside django-zeal's N+1 detector (tests/conftest.py).
+os.environ.setdefault("NPLUSONE_CHECKS", "true")

@@ -54,7 +54,7 @@ def tokens(world: World) -> dict[str, str]:
 @pytest.mark.django_db
 @SCHEMA.parametrize()
 @settings(
-    max_examples=8,
+    max_examples=5,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.http import http_date
 
-from courses.calendar import calendar_url
+from courses.calendar import Feed, calendar_url
 from courses.models import Session, SessionStatus
 from school.models import Enrolment, Role, User
 from tests.clients import Client
@@ -305,6 +305,28 @@ def test_the_feed_answers_an_etag_and_its_last_change(world: World, time_machine
 
     assert response["ETag"].startswith('"') and response["ETag"].endswith('"')
     assert response["Last-Modified"] == http_date(latest.updated_at.timestamp())
+
+
+def test_a_second_full_fetch_is_served_from_the_cache_until_something_changes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = session(world)
+    renders: list[int] = []
+    real_render = Feed.render
+    monkeypatch.setattr(Feed, "render", lambda feed: renders.append(1) or real_render(feed))
+
+    body = fetch(world.learner_user).content
+    with CaptureQueriesContext(connection) as queries:
+        again = fetch(world.learner_user)  # a client that never sends If-None-Match
+    assert again.content == body and len(renders) == 1
+    assert len(queries) == 3  # the token, the aggregate, the periods: no session read
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5), tick=False):
+        first.room = RoomFactory(name="Atelier 2")
+        first.save()
+        changed = fetch(world.learner_user)
+    assert len(renders) == 2
+    assert "Atelier 2" in changed.content.decode()
 
 
 def test_a_matching_etag_answers_304_with_no_body_from_three_queries(world: World) -> None:
