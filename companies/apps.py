@@ -11,8 +11,10 @@ class CompaniesConfig(AppConfig):
     def ready(self) -> None:
         from school.api import router
         from school.demo import register_seeder
+        from school.large import register_part
         from school.portal import register_section
 
+        from . import large
         from .api import register_endpoints
         from .demo import seed_companies
         from .views import home_section
@@ -20,3 +22,4 @@ class CompaniesConfig(AppConfig):
         register_endpoints(router)
         register_section(home_section)
         register_seeder(seed_companies)
+        register_part(large.PART)

@@ -11,6 +11,7 @@ class CoursesConfig(AppConfig):
     def ready(self) -> None:
         from school.api import router
         from school.demo import register_seeder
+        from school.large import register_part
         from school.models import document_scopes
         from school.portal import (
             register_cohort_section,
@@ -20,7 +21,7 @@ class CoursesConfig(AppConfig):
         from school.privacy import register_anonymiser, register_export
         from school.services import register_enrolment_check
 
-        from . import portfolio
+        from . import large, portfolio
         from .api import register_endpoints
         from .demo import seed_courses
         from .demo_orders import seed_orders
@@ -35,6 +36,7 @@ class CoursesConfig(AppConfig):
         register_seeder(seed_courses)
         register_seeder(seed_timetable)
         register_seeder(seed_orders)
+        register_part(large.PART)
         register_kinds()
         register_export(portfolio.personal_data)
         register_anonymiser(portfolio.anonymise)

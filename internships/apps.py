@@ -14,6 +14,7 @@ class InternshipsConfig(AppConfig):
         from courses.scheduling import register_conflict_source
         from school.api import router
         from school.demo import register_seeder
+        from school.large import register_part
         from school.models import document_scopes
         from school.portal import (
             register_cohort_section,
@@ -27,7 +28,7 @@ class InternshipsConfig(AppConfig):
             register_retention_hold,
         )
 
-        from . import follow_up
+        from . import follow_up, large
         from .api import register_endpoints
         from .calendar import placement_periods
         from .demo import seed_internships
@@ -45,6 +46,7 @@ class InternshipsConfig(AppConfig):
         register_endpoints(router)
         register_section(home_section)
         register_seeder(seed_internships)
+        register_part(large.PART)
         register_kinds()
         register_export(follow_up.personal_data)
         register_anonymiser(follow_up.anonymise)
