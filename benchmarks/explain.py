@@ -39,7 +39,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
@@ -130,8 +130,10 @@ def main() -> None:
             print(f"  {table:<28} {cursor.fetchone()[0]:>9} lignes")
     failures = 0
     for name, run in paths():
-        with CaptureQueriesContext(connection) as captured:
+        # Rolled back: the conflict check locks rows, and nothing here is meant to stay.
+        with CaptureQueriesContext(connection) as captured, transaction.atomic():
             run()
+            transaction.set_rollback(True)
         selects = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
         found: list[str] = []
         with connection.cursor() as cursor:
@@ -139,7 +141,10 @@ def main() -> None:
                 cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
                 plan = cursor.fetchone()[0]
                 plan = json.loads(plan) if isinstance(plan, str) else plan
-                found += seq_scans(plan[0]["Plan"])
+                scans = list(seq_scans(plan[0]["Plan"]))
+                if scans and os.environ.get("EXPLAIN_VERBOSE"):
+                    print(f"    {sql[:600]}")
+                found += scans
         failures += bool(found)
         verdict = (
             "index" if not found else "PARCOURS SÉQUENTIEL de " + ", ".join(sorted(set(found)))

@@ -405,21 +405,23 @@ class OrderViewSet(
     @extend_schema(request=OrderAcceptSerializer, responses=OrderSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str | None = None) -> Response:
+        order = self.get_object()  # first: an order out of scope is 404, whatever the body
         data = OrderAcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = call_service(
-            orders.order_accept, order=self.get_object(), by=self._user(), **data.validated_data
+            orders.order_accept, order=order, by=self._user(), **data.validated_data
         )
         return self._answer(order)
 
     @extend_schema(request=OrderDeclineSerializer, responses=OrderSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str | None = None) -> Response:
+        order = self.get_object()
         data = OrderDeclineSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = call_service(
             orders.order_decline,
-            order=self.get_object(),
+            order=order,
             by=self._user(),
             reason=data.validated_data["reason"],
         )
@@ -428,9 +430,9 @@ class OrderViewSet(
     @extend_schema(request=OrderPlanSerializer, responses=OrderSerializer)
     @action(detail=True, methods=["post"])
     def plan(self, request: Request, pk: str | None = None) -> Response:
+        order = self.get_object()
         data = OrderPlanSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = self.get_object()
         planned = call_service(
             orders.order_plan,
             order=order,
@@ -445,10 +447,11 @@ class OrderViewSet(
     @extend_schema(request=OrderAdvanceSerializer, responses=OrderSerializer)
     @action(detail=True, methods=["post"])
     def advance(self, request: Request, pk: str | None = None) -> Response:
+        order = self.get_object()
         data = OrderAdvanceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = call_service(
-            orders.order_advance, order=self.get_object(), by=self._user(), **data.validated_data
+            orders.order_advance, order=order, by=self._user(), **data.validated_data
         )
         return self._answer(order)
 
@@ -456,9 +459,9 @@ class OrderViewSet(
     @action(detail=True, methods=["post"])
     def inspection(self, request: Request, pk: str | None = None) -> Response:
         """Record (or record again, until countersigned) the measures on sampled parts."""
+        order = self.get_object()
         data = InspectionWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = self.get_object()
         call_service(orders.inspection_record, order=order, by=self._user(), **data.validated_data)
         return self._answer(order)
 
@@ -556,7 +559,8 @@ class PortfolioViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Learner]:
         return Learner.objects.visible_to(self.request.user)
 
-    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+    def retrieve(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
+        # ``kwargs``: the router's ``.json`` suffix route passes ``format``.
         learner = self.get_object()
         return Response(PortfolioSerializer(portfolio_of(learner)).data)
 

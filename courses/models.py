@@ -241,12 +241,19 @@ class SessionSeries(models.Model):
         return f"{self.course} — {self.cohort}"
 
 
+# A séance fits in a school day; the database refuses a longer one.
+MAX_SESSION_LENGTH = datetime.timedelta(hours=12)
+
+
 class SessionQuerySet(models.QuerySet["Session"]):
     def active(self) -> SessionQuerySet:
         return self.exclude(status=SessionStatus.CANCELLED)
 
     def between(self, start: datetime.datetime, end: datetime.datetime) -> SessionQuerySet:
-        return self.filter(start__lt=end, end__gt=start)
+        """The sessions that overlap [start, end). The third bound adds nothing to the
+        answer (a session lasts ``MAX_SESSION_LENGTH`` at most) but lets the database
+        read one short range of the ``start`` indexes instead of every earlier session."""
+        return self.filter(start__lt=end, end__gt=start, start__gt=start - MAX_SESSION_LENGTH)
 
     def attended_by(self, learner: Learner | int) -> SessionQuerySet:
         """The sessions a learner takes part in: their group's, and their cohort's
@@ -264,14 +271,27 @@ class SessionQuerySet(models.QuerySet["Session"]):
         return self.none()
 
     def _taken_by(self, learners: models.QuerySet[Any]) -> SessionQuerySet:
-        group = Session.learners.through.objects.filter(session_id=OuterRef("pk"))
+        """The sessions of their groups, and their cohorts' whole-class sessions on the
+        days they were enrolled.
+
+        Written as ``id IN (… UNION …)`` of two lookups that each use an index (the group
+        rows of these learners; the sessions of their cohorts): an ``OR`` of correlated
+        ``EXISTS`` made PostgreSQL read every session of the network for one learner's
+        week (benchmarks/explain.py)."""
+        members = Session.learners.through.objects
+        in_group = members.filter(learner__in=learners).values("session_id")
         day = TruncDate("start", tzinfo=timezone.get_default_timezone())
         enrolled = Enrolment.objects.filter(
             learner__in=learners, cohort_id=OuterRef("cohort_id"), start_date__lte=OuterRef("day")
         ).filter(Q(end_date__isnull=True) | Q(end_date__gte=OuterRef("day")))
-        return self.alias(day=day).filter(
-            Exists(group.filter(learner__in=learners)) | (~Exists(group) & Exists(enrolled))
+        whole_class = (
+            Session.objects.alias(day=day)
+            .filter(cohort__in=Enrolment.objects.filter(learner__in=learners).values("cohort_id"))
+            .filter(~Exists(members.filter(session_id=OuterRef("pk"))), Exists(enrolled))
+            .order_by()
+            .values("pk")
         )
+        return self.filter(pk__in=in_group.order_by().union(whole_class))
 
 
 class Session(models.Model):
@@ -344,9 +364,18 @@ class Session(models.Model):
                 condition=Q(end__gt=F("start")),
                 name="session_ends_after_start",
                 violation_error_message=_("La fin de la séance doit suivre son début."),
-            )
+            ),
+            # What bounds every search by time (``between``): a session found in a window
+            # started at most this long before it.
+            models.CheckConstraint(
+                condition=Q(end__lte=F("start") + MAX_SESSION_LENGTH),
+                name="session_lasts_at_most_twelve_hours",
+                violation_error_message=_("Une séance dure 12 heures au plus."),
+            ),
         ]
         indexes = [
+            # The whole network's sessions of a day (the staff's home page, the feeds).
+            models.Index(fields=["start"], name="session_start"),
             models.Index(fields=["trainer", "start"], name="session_trainer_start"),
             models.Index(fields=["room", "start"], name="session_room_start"),
             models.Index(fields=["cohort", "start"], name="session_cohort_start"),
@@ -791,8 +820,14 @@ class Operation(models.TextChoices):
 class TimeLogQuerySet(models.QuerySet["TimeLog"]):
     def visible_to(self, user: AnyUser) -> TimeLogQuerySet:
         role = role_of(user)
-        if role in (Role.STAFF, Role.TRAINER):
+        if role == Role.STAFF:
             return self.all()
+        if role == Role.TRAINER:
+            # A learner's hours are theirs: a trainer sees those of the learners they
+            # teach, and every log of the orders they supervise.
+            return self.filter(
+                Q(learner__in=Learner.objects.visible_to(user)) | Q(order__supervisor=user)
+            )
         if role in (Role.LEARNER, Role.GUARDIAN):
             return self.filter(learner__in=Learner.objects.visible_to(user))
         return self.none()

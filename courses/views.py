@@ -12,7 +12,7 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
@@ -415,15 +415,18 @@ def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     may_log = order.status in (OrderStatus.PLANNED, OrderStatus.IN_PRODUCTION) and (
         user.role in TEACHING_TEAM or order.learners.filter(user=user).exists()
     )
+    logs = TimeLog.objects.visible_to(user).filter(order=order)
+    if user.role == Role.TRAINER and order.supervisor_id != user.pk:
+        # Every order is open to the teaching team, its learners' names are not: a
+        # trainer reads the hours of the learners they teach, its supervisor all of them.
+        logs = logs.filter(learner__in=Learner.objects.visible_to(user))
     return render(
         request,
         "courses/order_detail.html",
         {
             "order": order,
             "events": order.events.select_related("by"),
-            "logs": TimeLog.objects.visible_to(user)
-            .filter(order=order)
-            .select_related("learner", "session__course", "machine"),
+            "logs": logs.select_related("learner", "session__course", "machine"),
             "inspection": inspection,
             "report": inspection.report() if inspection else None,
             "report_visible": report_visible,
@@ -451,8 +454,9 @@ def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def order_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     order = _order(request, pk)
     user = request.user
+    # The customer and a parent see the order; moving it is the school's.
     if user.role not in (*TEACHING_TEAM, Role.LEARNER):
-        raise Http404
+        raise PermissionDenied
     if action == "review":
         attempt(request, lambda: orders.order_review(order, by=user), _("Commande étudiée."))
     elif action == "accept":
@@ -613,7 +617,13 @@ def today_section(request: AuthenticatedRequest) -> Section | None:
             )
     elif user.role in (Role.LEARNER, Role.GUARDIAN):
         learners = Learner.objects.visible_to(user)
-        context["sessions_week"] = _week_of(learners, week)
+        # One query for all the children: the sessions any of them takes part in.
+        context["sessions_week"] = list(
+            Session.objects.visible_to(user)
+            .between(*week)
+            .select_related("course", "cohort", "room")
+            .order_by("start", "pk")
+        )
         context["calendar_url"] = calendar_url(request, user)
         context["calendar_qr"] = segno.make(context["calendar_url"], error="m").svg_inline(
             scale=3, dark="#2f3b45", title=_("QR code du lien d'agenda")
@@ -638,16 +648,3 @@ def today_section(request: AuthenticatedRequest) -> Section | None:
     else:
         return None
     return Section("courses/today_section.html", context)
-
-
-def _week_of(learners: Any, week: tuple[datetime.datetime, datetime.datetime]) -> list[Session]:
-    """This week's sessions of a learner (or of a guardian's children), in time order."""
-    sessions: dict[int, Session] = {}
-    for learner in learners:
-        for session in (
-            Session.objects.attended_by(learner)
-            .between(*week)
-            .select_related("course", "cohort", "room")
-        ):
-            sessions[session.pk] = session
-    return sorted(sessions.values(), key=lambda session: (session.start, session.pk))

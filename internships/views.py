@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -57,6 +57,7 @@ from .models import (
 
 PAGE_SIZE = 20
 DECIDERS = (Role.STAFF, Role.PARTNER)
+DECISIONS = ("withdraw", "review", "accept", "reject")
 
 
 def _day(value: str) -> datetime.date | None:
@@ -249,13 +250,14 @@ def offer_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @login_required
 def offer_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpResponse:
-    if role_of(request.user) not in DECIDERS:
-        raise Http404
     offer = None
     if pk is not None:
+        # An offer the user sees but may not change answers 403; one they do not see, 404.
         offer = get_object_or_404(PlacementOffer.objects.visible_to(request.user), pk=pk)
         if not offer.can_be_changed_by(request.user):
-            raise Http404
+            raise PermissionDenied
+    elif role_of(request.user) not in DECIDERS:
+        raise Http404
     form = OfferForm(request.POST or None, instance=offer, user=request.user)
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
@@ -273,7 +275,7 @@ def offer_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpResp
 def offer_publish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     offer = get_object_or_404(PlacementOffer.objects.visible_to(request.user), pk=pk)
     if not offer.can_be_changed_by(request.user):
-        raise Http404
+        raise PermissionDenied
     attempt(request, lambda: services.offer_publish(offer), _("Offre publiée."))
     return redirect("offer-detail", pk)
 
@@ -282,8 +284,10 @@ def offer_publish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 def offer_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     offer = get_object_or_404(PlacementOffer.objects.visible_to(request.user), pk=pk)
+    if role_of(request.user) != Role.LEARNER:
+        raise PermissionDenied
     learner = Learner.objects.filter(user=request.user).first()
-    if role_of(request.user) != Role.LEARNER or learner is None:
+    if learner is None:
         raise Http404
     form = ApplyForm(request.POST)
     if form.is_valid():
@@ -372,6 +376,8 @@ def application_decide(request: AuthenticatedRequest, pk: int, decision: str) ->
             lambda: services.application_reject(application, reason=reason, by=user),
             _("Candidature refusée."),
         )
+    elif decision in DECISIONS:
+        raise PermissionDenied
     else:
         raise Http404
     return redirect("application-detail", pk)
@@ -454,7 +460,7 @@ def placement_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def placement_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     placement = get_object_or_404(_placements(request), pk=pk)
     if not placement.can_be_changed_by(request.user):
-        raise Http404
+        raise PermissionDenied
     initial = [
         {"weekday": s.weekday, "start_time": s.start_time, "end_time": s.end_time}
         for s in placement.slots.all()
@@ -498,10 +504,12 @@ def placement_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def placement_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     placement = get_object_or_404(_placements(request), pk=pk)
     user = request.user
+    if action not in (*FOLLOW_UP_ACTIONS, *STAFF_ACTIONS):
+        raise Http404
     if action in FOLLOW_UP_ACTIONS and _follows(placement, user):
         return _record_follow_up(request, placement, action)
     if role_of(user) != Role.STAFF:
-        raise Http404
+        raise PermissionDenied
     if action == "ready":
         attempt(
             request,
@@ -550,12 +558,11 @@ def placement_action(request: AuthenticatedRequest, pk: int, action: str) -> Htt
                 ),
                 _("Signature papier enregistrée."),
             )
-    else:
-        raise Http404
     return redirect("placement-detail", pk)
 
 
 FOLLOW_UP_ACTIONS = ("visit", "absence")
+STAFF_ACTIONS = ("ready", "amend", "cancel", "evaluation", "revoke-evaluation", "paper")
 
 
 def _follows(placement: Placement, user: Any) -> bool:

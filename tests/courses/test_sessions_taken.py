@@ -7,6 +7,8 @@ import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from courses.attendance import hours_attended
 from courses.models import Session
@@ -56,3 +58,19 @@ def test_a_group_session_counts_for_its_members_only() -> None:
     group = SessionFactory(cohort=cohort, learners=[member])
     assert list(Session.objects.attended_by(member)) == [group]
     assert list(Session.objects.attended_by(other)) == []
+
+
+def test_a_session_lasts_twelve_hours_at_most_and_the_database_says_so() -> None:
+    # ``between`` relies on it to read one short range of the start index.
+    session = SessionFactory()
+    session.end = session.start + datetime.timedelta(hours=13)
+    with pytest.raises(ValidationError, match="12 heures au plus"):
+        session.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Session.objects.filter(pk=session.pk).update(end=session.end)
+
+
+def test_a_session_that_began_before_the_window_is_still_in_it() -> None:
+    session = SessionFactory()
+    inside = session.start + datetime.timedelta(minutes=30)
+    assert list(Session.objects.between(inside, inside + datetime.timedelta(hours=1))) == [session]
