@@ -4,18 +4,20 @@ not signed yet, who has no placement to come, who is short of the programme's we
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from school.http import AuthenticatedRequest
-from school.models import Enrolment, Learner, Role
+from school.models import Enrolment, EnrolmentStatusChange, Learner, Role
 from school.portal import Section
 from school.privacy import ERASED, Anonymisation, Export, Hold, Purge, erase, rows
 
@@ -109,7 +111,38 @@ def cohort_section(request: AuthenticatedRequest, cohort: Any) -> Section | None
     )
 
 
+# The network-wide follow-up reads every learner in training and every placement: on a
+# network of schools it costs a second of Python. It is kept in the cache (Redis, shared
+# by every web node) under a key that changes whenever a placement, an agreement, a
+# signature or an enrolment does; a learner's renaming shows within five minutes.
+FOLLOW_UP_CACHE_SECONDS = 300
+
+
 def follow_up(today: datetime.date) -> FollowUp:
+    key = f"placement-follow-up:{_follow_up_state(today)}"
+    found = cache.get(key)
+    if found is None:
+        found = _follow_up(today)
+        cache.set(key, found, FOLLOW_UP_CACHE_SECONDS)
+    return found
+
+
+def _follow_up_state(today: datetime.date) -> str:
+    """What the follow-up is computed from, summed up in one query per table."""
+    parts = [
+        today,
+        Placement.objects.aggregate(Max("updated_at"), Count("pk"), Sum("pk")),
+        AgreementVersion.objects.aggregate(
+            Max("pk"), Max("signed_at"), to_sign=Count("pk", filter=Q(status=VersionStatus.TO_SIGN))
+        ),
+        Signature.objects.aggregate(Max("signed_at"), Count("signed_at")),
+        Enrolment.objects.active().aggregate(Count("pk"), Sum("pk")),
+        EnrolmentStatusChange.objects.aggregate(Max("pk")),
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def _follow_up(today: datetime.date) -> FollowUp:
     versions = (
         AgreementVersion.objects.filter(status=VersionStatus.TO_SIGN)
         .select_related("placement__learner", "placement__company")

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from internships.models import Application, ApplicationStatus, Placement, PlacementStatus
 from school.models import Role
@@ -192,6 +194,28 @@ def test_the_follow_up_costs_the_same_for_one_learner_and_for_many(world: World)
     with CaptureQueriesContext(connection) as many:
         assert client.get("/stages/suivi/").status_code == 200
     assert len(many) == len(one)
+
+
+def test_the_follow_up_is_computed_once_until_a_placement_changes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from internships import follow_up
+
+    computed: list[int] = []
+    real = follow_up._follow_up
+    monkeypatch.setattr(follow_up, "_follow_up", lambda day: computed.append(1) or real(day))
+    client = as_user(world.staff)
+    placement = PlacementFactory(learner=world.learner)
+
+    client.get("/stages/suivi/")
+    client.get("/")  # the staff's home shows the same follow-up
+    assert len(computed) == 1
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=1), tick=False):
+        placement.end_date += datetime.timedelta(days=7)
+        placement.save()
+        client.get("/stages/suivi/")
+    assert len(computed) == 2
 
 
 def test_a_tutor_with_an_account_evaluates_from_the_partner_home(
