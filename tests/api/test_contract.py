@@ -9,11 +9,14 @@ sometimes hit real rows; each role authenticates with its own token.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, note, settings
@@ -44,6 +47,18 @@ def _schema() -> Any:
 
 
 SCHEMA = _schema()
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction() -> Iterator[None]:
+    # Schemathesis calls the WSGI application itself, not through Django's test client,
+    # which is what usually stops the end of a request from closing "old" connections —
+    # on PostgreSQL, the connection holding the test's transaction. Do as the client does.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
