@@ -8,7 +8,8 @@ and any report call ``hours_attended``.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
@@ -27,6 +28,7 @@ from django.db.models import (
     Q,
     Sum,
 )
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -258,32 +260,84 @@ def _to_hours(durations: _Durations) -> Hours:
     return Hours(**{figure: _hours(durations[figure]) for figure in _FIGURES})
 
 
-def _durations_by_course(
-    *, learner: Learner, start: datetime.date | None, end: datetime.date | None
-) -> dict[int, _Durations]:
-    """The query behind every count of hours: a learner's non-cancelled sessions
-    (``Session.objects.attended_by``) starting between ``start`` and ``end`` (local
-    days, both included), their durations summed by course and by the learner's line."""
-    sessions = Session.objects.filter(
-        pk__in=Session.objects.attended_by(learner).values("pk")
-    ).exclude(status=SessionStatus.CANCELLED)
-    if start is not None:
-        sessions = sessions.filter(start__gte=local_midnight(start))
-    if end is not None:
-        sessions = sessions.filter(start__lt=local_midnight(end + datetime.timedelta(days=1)))
-    duration = ExpressionWrapper(F("end") - F("start"), output_field=DurationField())
-    rows = (
-        sessions.annotate(
-            line=FilteredRelation("attendances", condition=Q(attendances__learner=learner))
+def _durations_by_learner(
+    learners: Sequence[int], *, start: datetime.date | None, end: datetime.date | None
+) -> dict[int, dict[int, _Durations]]:
+    """The query behind every count of hours: for each learner, their non-cancelled
+    sessions starting between ``start`` and ``end`` (local days, both included), their
+    durations summed by course and by the learner's line in the émargement.
+
+    Which sessions are a learner's is ``Session.objects.attended_by``'s rule, read here
+    for many learners at once, in one query whatever their number: the sessions of
+    their groups, and their cohorts' whole-class sessions on the days they were
+    enrolled (a learner is enrolled once in a cohort: one row per learner and session).
+    """
+
+    def counted(prefix: str) -> Q:
+        # Joined, not a subquery: a period of two years is most of the network's sessions.
+        kept = ~Q(**{f"{prefix}status": SessionStatus.CANCELLED})
+        if start is not None:
+            kept &= Q(**{f"{prefix}start__gte": local_midnight(start)})
+        if end is not None:
+            kept &= Q(**{f"{prefix}start__lt": local_midnight(end + datetime.timedelta(days=1))})
+        return kept
+
+    def figures(prefix: str) -> dict[str, Sum]:
+        duration = ExpressionWrapper(
+            F(f"{prefix}end") - F(f"{prefix}start"), output_field=DurationField()
         )
-        .values("course_id")
-        .annotate(**{figure: Sum(duration, filter=only) for figure, only in _FIGURES.items()})
+        return {figure: Sum(duration, filter=only) for figure, only in _FIGURES.items()}
+
+    in_groups = (
+        GroupMember.objects.filter(counted("session__"), learner_id__in=learners)
+        .annotate(
+            line=FilteredRelation(
+                "session__attendances", condition=Q(session__attendances__learner=F("learner"))
+            )
+        )
+        .values(enrolled=F("learner_id"), course_id=F("session__course_id"))
+        .annotate(**figures("session__"))
         .order_by()
     )
-    # (The figures are annotations spread from _FIGURES: the stubs cannot name them.)
-    return {
-        row["course_id"]: {figure: cast(Any, row)[figure] for figure in _FIGURES} for row in rows
-    }
+    day = TruncDate("start", tzinfo=timezone.get_default_timezone())
+    whole_class = (
+        Session.objects.filter(counted(""))
+        .alias(day=day)
+        .filter(~Exists(GroupMember.objects.filter(session_id=OuterRef("pk"))))
+        .filter(
+            Q(cohort__enrolments__learner_id__in=learners),
+            Q(cohort__enrolments__start_date__lte=F("day")),
+            Q(cohort__enrolments__end_date__isnull=True)
+            | Q(cohort__enrolments__end_date__gte=F("day")),
+        )
+        .annotate(enrolled=F("cohort__enrolments__learner_id"))
+        .annotate(
+            line=FilteredRelation("attendances", condition=Q(attendances__learner=F("enrolled")))
+        )
+        .values("enrolled", "course_id")
+        .annotate(**figures(""))
+        .order_by()
+    )
+    found: dict[int, dict[int, _Durations]] = defaultdict(dict)
+    # A session has a group or has none: a learner's course may come from both sides of
+    # the union, and then its durations add up.
+    for row in in_groups.union(whole_class, all=True):
+        by_course = found[row["enrolled"]]
+        previous = by_course.get(row["course_id"])
+        # (The figures are annotations spread from _FIGURES: the stubs cannot name them.)
+        figures_of = {figure: cast(Any, row)[figure] for figure in _FIGURES}
+        by_course[row["course_id"]] = (
+            figures_of
+            if previous is None
+            else {f: _add(previous[f], figures_of[f]) for f in _FIGURES}
+        )
+    return found
+
+
+def _add(
+    one: datetime.timedelta | None, other: datetime.timedelta | None
+) -> datetime.timedelta | None:
+    return other if one is None else one if other is None else one + other
 
 
 @dataclass(frozen=True)
@@ -295,12 +349,24 @@ class HoursReport:
 def hours_report(
     *, learner: Learner, start: datetime.date | None = None, end: datetime.date | None = None
 ) -> HoursReport:
-    """A learner's hours from the émargement, in all and course by course, in one query.
+    """A learner's hours from the émargement, in all and course by course.
 
     For an attestation, pass the enrolment's dates: a cohort's sessions after a learner
     left it are not theirs.
     """
-    by_course = _durations_by_course(learner=learner, start=start, end=end)
+    return hours_reports([learner.pk], start=start, end=end)[learner.pk]
+
+
+def hours_reports(
+    learners: Sequence[int], *, start: datetime.date | None = None, end: datetime.date | None = None
+) -> dict[int, HoursReport]:
+    """``hours_report`` of each of these learners (ids) over one period, in one query:
+    a class's attestations issued in a batch read their hours together."""
+    found = _durations_by_learner(learners, start=start, end=end)
+    return {learner: _report(found.get(learner, {})) for learner in learners}
+
+
+def _report(by_course: Mapping[int, _Durations]) -> HoursReport:
     total = {
         figure: sum(
             (durations[figure] or datetime.timedelta() for durations in by_course.values()),

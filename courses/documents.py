@@ -10,18 +10,21 @@ Every figure comes from the émargement through ``hours_report``: none is typed.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from school.documents import DocumentKind, Subject, register_kind, signing_place
 from school.models import Cohort, Enrolment, IssuedDocument, Learner
 
-from .attendance import Hours, hours_report, local_midnight
+from .attendance import Hours, HoursReport, hours_report, hours_reports, local_midnight
 from .models import (
     Attendance,
     Competency,
@@ -59,35 +62,71 @@ def _starting_between(
 
 
 def completion_context(enrolment: Enrolment) -> dict[str, Any]:
-    learner, cohort = enrolment.learner, enrolment.cohort
+    return completion_contexts([enrolment])[0]
+
+
+def completion_contexts(enrolments: Sequence[Enrolment]) -> list[dict[str, Any]]:
+    """Each enrolment's attestation: its hours from the émargement, the modules followed
+    and their competencies; a class's enrolments are read together, in three queries
+    (one more for each other period of enrolment)."""
     # A learner still in training is attested up to the cohort's planned end.
-    first, last = enrolment.start_date, enrolment.end_date or cohort.end_date
-    report = hours_report(learner=learner, start=first, end=last)
+    periods = {
+        enrolment.pk: (enrolment.start_date, enrolment.end_date or enrolment.cohort.end_date)
+        for enrolment in enrolments
+    }
+    reports: dict[int, HoursReport] = {}
+    for (first, last), together in groupby(
+        sorted(enrolments, key=lambda enrolment: periods[enrolment.pk]),
+        key=lambda enrolment: periods[enrolment.pk],
+    ):
+        learners = [enrolment.learner_id for enrolment in together]
+        reports.update(hours_reports(learners, start=first, end=last))
     # A module is followed once the learner was there (present or late) at one of its
     # sessions: a module missed entirely says nothing about its competencies.
-    followed = list(
-        Course.objects.filter(
-            pk__in=[course for course, hours in report.by_course.items() if hours.attended]
-        ).order_by("code", "title")
-    )
-    kinds = {course.kind for course in followed}
-    return {
-        "learner": learner,
-        "cohort": cohort,
-        "programme": cohort.programme,
-        "first_day": first,
-        "last_day": last,
-        "hours": report.total,
-        "courses": followed,
-        "course_kinds": [label for value, label in CourseKind.choices if value in kinds],
-        "competencies": list(
-            Competency.objects.filter(courses__in=[course.pk for course in followed])
-            .select_related("block")
-            .distinct()
-            .order_by("block__code", "code")
-        ),
-        "place": signing_place(),
+    followed = {
+        enrolment.pk: {
+            course
+            for course, hours in reports[enrolment.learner_id].by_course.items()
+            if hours.attended
+        }
+        for enrolment in enrolments
     }
+    every_course = set().union(*followed.values())
+    courses = list(Course.objects.filter(pk__in=every_course).order_by("code", "title"))
+    taught_in: dict[int, set[int]] = defaultdict(set)  # competency id → its courses
+    competencies = {}
+    for competency in (
+        Competency.objects.filter(courses__in=every_course)
+        .annotate(course=F("courses"))
+        .select_related("block")
+        .order_by("block__code", "code")
+    ):
+        competencies[competency.pk] = competency
+        taught_in[competency.pk].add(competency.course)
+    contexts = []
+    for enrolment in enrolments:
+        first, last = periods[enrolment.pk]
+        mine = [course for course in courses if course.pk in followed[enrolment.pk]]
+        kinds = {course.kind for course in mine}
+        contexts.append(
+            {
+                "learner": enrolment.learner,
+                "cohort": enrolment.cohort,
+                "programme": enrolment.cohort.programme,
+                "first_day": first,
+                "last_day": last,
+                "hours": reports[enrolment.learner_id].total,
+                "courses": mine,
+                "course_kinds": [label for value, label in CourseKind.choices if value in kinds],
+                "competencies": [
+                    competency
+                    for competency in competencies.values()
+                    if taught_in[competency.pk] & followed[enrolment.pk]
+                ],
+                "place": signing_place(),
+            }
+        )
+    return contexts
 
 
 def completion_subject(enrolment: Enrolment) -> Subject:
@@ -284,6 +323,7 @@ def register_kinds() -> None:
             title=_("Attestation de fin de formation"),
             template="documents/attestation_fin_formation.html",
             build_context=completion_context,
+            build_contexts=completion_contexts,
             describe=completion_subject,
             subject_model=Enrolment,
         )

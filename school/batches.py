@@ -5,8 +5,9 @@ task each, so that every worker process (one per core) renders a chunk at a time
 one WeasyPrint bundle (``documents.render_many``): far cheaper per document than one
 rendering each. A chunk goes in three steps:
 
-1. in one short transaction, with its items locked, each learner's context is read
-   and a number reserved in the register (« en cours d'émission »);
+1. in one short transaction, with its items locked, the learners' contexts are read
+   (together, in a few queries, when the kind can) and a number reserved for each in
+   the register (« en cours d'émission »);
 2. the bundle is rendered, outside any transaction: the other workers go on numbering;
 3. each PDF is stored and its entry made valid.
 
@@ -159,22 +160,9 @@ def _reserve(item_ids: list[int]) -> list[_Job]:
             return []
         batch = items[0].batch
         subjects = _subjects(batch, items)
-        jobs = []
-        for item in items:
-            try:
-                # A savepoint: on PostgreSQL, a failed query must not abort the chunk's
-                # transaction, in which the failure itself is written.
-                with transaction.atomic():
-                    prepared = services.document_prepare(
-                        batch.kind, subjects[item.pk], **_parameters(batch)
-                    )
-            except ValidationError as error:
-                _record_failure(item.pk, " ".join(error.messages))
-            except Exception as error:
-                logger.exception("Batch item %s failed", item.pk)
-                _record_failure(item.pk, _failure(error))
-            else:
-                jobs.append(_Job(item, prepared, item.document))
+        jobs = _prepare_together(batch, items, subjects) or _prepare_one_by_one(
+            batch, items, subjects
+        )
         # The numbers last, in one go and in the items' order: the year's counter stays
         # locked for the least time, and a class's documents follow each other.
         if new := [job for job in jobs if job.document is None]:
@@ -184,6 +172,45 @@ def _reserve(item_ids: list[int]) -> list[_Job]:
             for job, document in zip(new, reserved, strict=True):
                 job.document = job.item.document = document
             DocumentBatchItem.objects.bulk_update([job.item for job in new], ["document"])
+    return jobs
+
+
+def _prepare_together(
+    batch: DocumentBatch, items: list[DocumentBatchItem], subjects: dict[int, Any]
+) -> list[_Job]:
+    """Every item's context read together (a few queries for the chunk); nothing if one
+    of them fails, for ``_prepare_one_by_one`` to tell which."""
+    try:
+        # A savepoint: on PostgreSQL, a failed query must not abort the chunk's transaction.
+        with transaction.atomic():
+            prepared = services.documents_prepare(
+                batch.kind, [subjects[item.pk] for item in items], **_parameters(batch)
+            )
+    except Exception:  # each item is tried again on its own
+        return []
+    return [_Job(item, one, item.document) for item, one in zip(items, prepared, strict=True)]
+
+
+def _prepare_one_by_one(
+    batch: DocumentBatch, items: list[DocumentBatchItem], subjects: dict[int, Any]
+) -> list[_Job]:
+    """Each item on its own: the one that cannot be issued records why, the others go on."""
+    jobs = []
+    for item in items:
+        try:
+            # A savepoint: on PostgreSQL, a failed query must not abort the chunk's
+            # transaction, in which the failure itself is written.
+            with transaction.atomic():
+                prepared = services.document_prepare(
+                    batch.kind, subjects[item.pk], **_parameters(batch)
+                )
+        except ValidationError as error:
+            _record_failure(item.pk, " ".join(error.messages))
+        except Exception as error:
+            logger.exception("Batch item %s failed", item.pk)
+            _record_failure(item.pk, _failure(error))
+        else:
+            jobs.append(_Job(item, prepared, item.document))
     return jobs
 
 

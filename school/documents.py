@@ -57,6 +57,14 @@ class DocumentKind:
     # A kind another workflow issues (the convention, when a version of it is frozen for
     # signature) is not issued nor reissued on request from the register.
     on_request: bool = True
+    # (subjects, parameters) → each one's context, read together: a kind that batches
+    # issue for a whole class reads a chunk in a few queries instead of a few per learner.
+    build_contexts: Callable[..., list[dict[str, Any]]] | None = None
+
+    def contexts(self, subjects: Sequence[Any], **parameters: Any) -> list[dict[str, Any]]:
+        if self.build_contexts is not None:
+            return self.build_contexts(subjects, **parameters)
+        return [self.build_context(subject, **parameters) for subject in subjects]
 
 
 _kinds: dict[str, DocumentKind] = {}

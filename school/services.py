@@ -110,19 +110,26 @@ class Prepared:
 def document_prepare(kind: str, subject: Any, **parameters: Any) -> Prepared:
     """The kind's context for this subject, and its register entry checked: refusals
     (ValidationError) come here, before any number is reserved."""
+    return documents_prepare(kind, [subject], **parameters)[0]
+
+
+def documents_prepare(kind: str, subjects: Sequence[Any], **parameters: Any) -> list[Prepared]:
+    """``document_prepare`` for several subjects of one kind, their data read together
+    (a batch's chunk); the first refusal stops them all."""
     document_kind = documents.get_kind(kind)
     # An official document speaks the school's language, whoever clicked « émettre ».
     with translation.override(settings.LANGUAGE_CODE):
-        prepared = Prepared(
-            document_kind,
-            document_kind.describe(subject, **parameters),
-            document_kind.build_context(subject, **parameters),
+        contexts = document_kind.contexts(subjects, **parameters)
+        prepared = [
+            Prepared(document_kind, document_kind.describe(subject, **parameters), context)
+            for subject, context in zip(subjects, contexts, strict=True)
+        ]
+    for one in prepared:
+        # What the number, the code and the PDF will fill is checked when they are given.
+        # (The learner comes from the database: no query to check it exists.)
+        _entry(one).clean_fields(
+            exclude=["number", "year", "sequence", "verification_code", "learner"]
         )
-    # What the number, the code and the PDF will fill is checked when they are given.
-    # (The learner comes from the database: no query to check it exists.)
-    _entry(prepared).clean_fields(
-        exclude=["number", "year", "sequence", "verification_code", "learner"]
-    )
     return prepared
 
 

@@ -19,6 +19,8 @@ from courses.attendance import (
     attendance_sign,
     attendance_validate,
     hours_attended,
+    hours_report,
+    hours_reports,
 )
 from courses.models import (
     Attendance,
@@ -29,7 +31,7 @@ from courses.models import (
     Session,
     SessionStatus,
 )
-from school.models import Cohort, Learner, User
+from school.models import Cohort, EnrolmentStatus, Learner, User
 from tests.clients import Client
 from tests.conftest import World
 from tests.factories import EnrolmentFactory, LearnerFactory, UserFactory
@@ -463,3 +465,87 @@ def test_the_roll_call_costs_the_same_for_one_learner_and_for_fifteen(
             attendance_sign(learner=learner, at=at(11, 9))
 
     assert _queries(world.trainer, url) == one
+
+
+def _hours_of_each_session(learner: Learner, start: datetime.date, end: datetime.date) -> Any:
+    """The oracle: the learner's sessions by ``Session.objects.attended_by`` itself, their
+    lines read one by one, summed in Python."""
+    first = datetime.datetime.combine(start, datetime.time(), tzinfo=PARIS)
+    last = datetime.datetime.combine(
+        end + datetime.timedelta(days=1), datetime.time(), tzinfo=PARIS
+    )
+    figures: dict[int, list[Decimal]] = {}
+    for session in Session.objects.attended_by(learner).exclude(status=SessionStatus.CANCELLED):
+        if not first <= session.start < last:
+            continue
+        line = Attendance.objects.filter(session=session, learner=learner).first()
+        status = line.status if line else ""
+        hours = Decimal((session.end - session.start).total_seconds()) / 3600
+        row = figures.setdefault(session.course_id, [Decimal(0)] * 4)
+        row[0] += hours
+        row[1] += hours if status in ("present", "late") else 0
+        row[2] += hours if status == "excused" else 0
+        row[3] += hours if status == "absent" else 0
+    return figures
+
+
+def test_a_class_hours_read_together_match_each_learner_s_sessions_and_lines(
+    world: World, classmate: Learner, django_assert_num_queries: Any
+) -> None:
+    milling = Course.objects.create(
+        programme=world.cohort.programme, code="FRAIS", title="Fraisage", kind="workshop",
+        planned_hours=60,
+    )  # fmt: skip
+    # A learner who left the class on Tuesday evening for the other cohort.
+    leaver = LearnerFactory(first_name="Hugo", last_name="Petit")
+    EnrolmentFactory(
+        learner=leaver,
+        cohort=world.cohort,
+        end_date=datetime.date(2027, 1, 12),
+        status=EnrolmentStatus.WITHDRAWN,
+    )
+    EnrolmentFactory(
+        learner=leaver, cohort=world.other_cohort, start_date=datetime.date(2027, 1, 13)
+    )
+    everyone = [world.learner, classmate, leaver, world.other_learner]
+    sessions = [plan_session(world.cohort, world.trainer, at(day, 8)) for day in (11, 12, 13, 14)]
+    sessions.append(
+        plan_session(world.cohort, world.trainer, at(15, 8), status=SessionStatus.CANCELLED)
+    )
+    sessions.append(
+        plan_session(
+            world.cohort, world.trainer, at(12, 14), 3, course=milling, group=[classmate, leaver]
+        )
+    )
+    sessions.append(
+        plan_session(world.other_cohort, world.other_trainer, at(13, 14), 2, course=milling)
+    )
+    sessions.append(plan_session(world.other_cohort, world.other_trainer, at(11, 14), 2))
+    statuses = ["present", "late", "absent", "excused"]
+    for n, session in enumerate(sessions):
+        for m, learner in enumerate(everyone):
+            if (n + m) % 5:  # some lines left unrecorded
+                Attendance.objects.create(
+                    session=session, learner=learner, status=statuses[(n + m) % 4], reason="Motif"
+                )
+    start, end = datetime.date(2027, 1, 11), datetime.date(2027, 1, 14)
+
+    with django_assert_num_queries(1):
+        reports = hours_reports([learner.pk for learner in everyone], start=start, end=end)
+
+    for learner in everyone:
+        expected = _hours_of_each_session(learner, start, end)
+        assert {
+            course: [
+                hours.scheduled,
+                hours.attended,
+                hours.justified_absence,
+                hours.unjustified_absence,
+            ]
+            for course, hours in reports[learner.pk].by_course.items()
+        } == expected, learner
+        assert reports[learner.pk] == hours_report(learner=learner, start=start, end=end)
+    # What the world holds: the leaver counts Monday and Tuesday in one class, then
+    # Wednesday's afternoon in the other; the cancelled Friday counts for no one.
+    assert reports[leaver.pk].total.scheduled == Decimal(4 + 4 + 3 + 2)
+    assert reports[world.other_learner.pk].total.scheduled == Decimal(2 + 2)

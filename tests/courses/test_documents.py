@@ -18,8 +18,13 @@ from django.core.exceptions import ValidationError
 from pypdf import PdfReader
 
 from courses.attendance import attendance_mark, attendance_sign, attendance_validate
-from courses.documents import attendance_context, completion_context, sign_in_sheet_context
-from courses.models import Competency, CompetencyBlock, Course, Session, SessionStatus
+from courses.documents import (
+    attendance_context,
+    completion_context,
+    completion_contexts,
+    sign_in_sheet_context,
+)
+from courses.models import Attendance, Competency, CompetencyBlock, Course, Session, SessionStatus
 from school.documents import StaticOnlyURLFetcher, verification_url
 from school.models import Cohort, Enrolment, EnrolmentStatus, IssuedDocument, Learner, Role, User
 from school.services import document_issue, enrolment_change_status
@@ -351,6 +356,41 @@ def test_the_attestation_dassiduite_costs_three_queries_whatever_its_modules(
         attendance_context(
             week.lea, start=datetime.date(2027, 1, 11), end=datetime.date(2027, 1, 17)
         )
+
+
+def test_a_class_attestations_read_together_say_what_each_one_alone_says(
+    week: Week, django_assert_num_queries: Any
+) -> None:
+    # Inès left on Tuesday evening: her period differs, her hours are read apart.
+    ines = LearnerFactory(first_name="Inès", last_name="Bernard")
+    EnrolmentFactory(
+        learner=ines,
+        cohort=week.cohort,
+        end_date=datetime.date(2027, 1, 12),
+        status=EnrolmentStatus.WITHDRAWN,
+    )
+    # (Written straight to the ledger: a departed learner is no longer on the roll call.)
+    Attendance.objects.create(session=week.sessions[1], learner=ines, status="present")
+    enrolments = list(
+        Enrolment.objects.filter(cohort=week.cohort)
+        .select_related("learner", "cohort__programme")
+        .order_by("learner__last_name")
+    )
+
+    # The hours of each period (two here), the modules, their competencies.
+    with django_assert_num_queries(2 + 2):
+        together = completion_contexts(enrolments)
+
+    alone = [completion_context(enrolment) for enrolment in enrolments]
+    assert together == alone
+    followed = {context["learner"].first_name: context["courses"] for context in together}
+    assert {name: [course.code for course in courses] for name, courses in followed.items()} == {
+        "Inès": ["M2"],
+        "Léa": ["M1", "M2"],
+        "Hugo": ["M1"],
+    }
+    competencies = {c["learner"].first_name: [x.code for x in c["competencies"]] for c in together}
+    assert competencies == {"Inès": ["C2.1"], "Léa": ["C1.1", "C2.1"], "Hugo": ["C1.1"]}
 
 
 def test_numbers_follow_each_other(week: Week) -> None:

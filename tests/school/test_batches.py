@@ -131,8 +131,14 @@ def test_a_failing_learner_is_recorded_with_its_reason_and_the_others_are_issued
             raise ValidationError("Les heures de Dubois sont incomplètes.")
         return kind.build_context(enrolment, **parameters)
 
+    def build_contexts(enrolments: list[Any], **parameters: Any) -> list[dict[str, Any]]:
+        return [build_context(enrolment, **parameters) for enrolment in enrolments]
+
+    # The chunk read together fails on Dubois: its learners are read again one by one.
     monkeypatch.setitem(
-        documents._kinds, COMPLETION, dataclasses.replace(kind, build_context=build_context)
+        documents._kinds,
+        COMPLETION,
+        dataclasses.replace(kind, build_context=build_context, build_contexts=build_contexts),
     )
 
     batch = batch_of(batch_create(kind=COMPLETION, cohort=cohort, by=staff))
@@ -160,7 +166,9 @@ def test_an_unexpected_error_is_recorded_too(
         raise RuntimeError("police introuvable")
 
     monkeypatch.setitem(
-        documents._kinds, COMPLETION, dataclasses.replace(kind, build_context=broken)
+        documents._kinds,
+        COMPLETION,
+        dataclasses.replace(kind, build_context=broken, build_contexts=None),
     )
 
     batch = batch_of(batch_create(kind=COMPLETION, cohort=cohort, by=staff))
@@ -329,8 +337,14 @@ def test_the_api_reports_failures_by_learner(
             raise ValidationError("Heures incomplètes.")
         return kind.build_context(enrolment, **parameters)
 
+    def build_contexts(enrolments: list[Any], **parameters: Any) -> list[dict[str, Any]]:
+        return [build_context(enrolment, **parameters) for enrolment in enrolments]
+
+    # The chunk read together fails on Dubois: its learners are read again one by one.
     monkeypatch.setitem(
-        documents._kinds, COMPLETION, dataclasses.replace(kind, build_context=build_context)
+        documents._kinds,
+        COMPLETION,
+        dataclasses.replace(kind, build_context=build_context, build_contexts=build_contexts),
     )
 
     body = (
@@ -543,8 +557,14 @@ def test_a_failed_query_for_one_learner_spares_the_others(
                 cursor.execute("SELECT * FROM no_such_table")
         return kind.build_context(enrolment, **parameters)
 
+    def build_contexts(enrolments: list[Any], **parameters: Any) -> list[dict[str, Any]]:
+        return [build_context(enrolment, **parameters) for enrolment in enrolments]
+
+    # The chunk read together fails on Dubois: its learners are read again one by one.
     monkeypatch.setitem(
-        documents._kinds, COMPLETION, dataclasses.replace(kind, build_context=build_context)
+        documents._kinds,
+        COMPLETION,
+        dataclasses.replace(kind, build_context=build_context, build_contexts=build_contexts),
     )
 
     batch = batch_of(batch_create(kind=COMPLETION, cohort=cohort, by=staff))
