@@ -229,6 +229,10 @@ class HoursSerializer(serializers.Serializer):
 
 class OrderEventSerializer(serializers.ModelSerializer):
     by: serializers.StringRelatedField[User] = serializers.StringRelatedField()
+    # The order's first event, its creation, comes from no status.
+    from_status = serializers.ChoiceField(
+        choices=OrderStatus.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = OrderEvent

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import django_filters
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -30,7 +30,6 @@ from . import services
 from .models import (
     AgreementVersion,
     Application,
-    ApplicationStatus,
     Placement,
     PlacementOffer,
     Signature,
@@ -85,16 +84,13 @@ class OfferViewSet(ListRetrieveCreateUpdateViewSet):
             PlacementOffer.objects.visible_to(self.request.user)
             .select_related("company")
             .prefetch_related("competencies")
-            .annotate(
-                places_taken=Count(
-                    "applications", filter=Q(applications__status=ApplicationStatus.ACCEPTED)
-                )
-            )
+            .with_places_taken()
             .order_by("start_date", "title", "pk")
         )
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.save(created_by=self.request.user)
+        # The answer shows the new offer as a list would: no place taken yet.
+        serializer.save(created_by=self.request.user).places_taken = 0
 
     def _answer(self, offer: PlacementOffer) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=offer.pk)).data)

@@ -88,6 +88,14 @@ class OfferQuerySet(models.QuerySet["PlacementOffer"]):
     def overlapping(self, first: datetime.date, last: datetime.date) -> OfferQuerySet:
         return self.filter(start_date__lte=last, end_date__gte=first)
 
+    def with_places_taken(self) -> OfferQuerySet:
+        """Each offer's accepted applications, as ``places_taken``."""
+        return self.annotate(
+            places_taken=models.Count(
+                "applications", filter=Q(applications__status=ApplicationStatus.ACCEPTED)
+            )
+        )
+
 
 class PlacementOffer(models.Model):
     company = models.ForeignKey(
@@ -116,6 +124,7 @@ class PlacementOffer(models.Model):
     published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
 
     objects = OfferQuerySet.as_manager()
+    places_taken: int  # read by OfferQuerySet.with_places_taken()
 
     if TYPE_CHECKING:
         applications: RelatedManager[Application]

@@ -7,7 +7,7 @@ from typing import Any, cast
 import django_filters
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -38,7 +38,6 @@ from .models import (
     DocumentBatch,
     DocumentBatchItem,
     Enrolment,
-    EnrolmentStatus,
     EnrolmentStatusChange,
     Guardian,
     IssuedDocument,
@@ -183,14 +182,14 @@ class CohortViewSet(ListRetrieveCreateUpdateViewSet):
     def get_queryset(self) -> QuerySet[Cohort]:
         return (
             Cohort.objects.visible_to(self.request.user)
-            .annotate(
-                active_learners=Count(
-                    "enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE)
-                )
-            )
+            .with_active_learners()
             .prefetch_related("trainers")
             .order_by("-start_date", "name")
         )
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Cohort]) -> None:
+        # The answer shows the new cohort as a list would: nobody in training yet.
+        serializer.save().active_learners = 0
 
 
 class LearnerFilter(ScopedFilterSet):

@@ -179,6 +179,14 @@ class Programme(models.Model):
 
 
 class CohortQuerySet(models.QuerySet["Cohort"]):
+    def with_active_learners(self) -> CohortQuerySet:
+        """Each cohort's number of learners in training, as ``active_learners``."""
+        return self.annotate(
+            active_learners=models.Count(
+                "enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE)
+            )
+        )
+
     def taught_by(self, user: User) -> CohortQuerySet:
         return self.filter(Q(head_trainer=user) | Q(trainers=user)).distinct()
 
@@ -225,6 +233,7 @@ class Cohort(models.Model):
     )
 
     objects = CohortQuerySet.as_manager()
+    active_learners: int  # read by CohortQuerySet.with_active_learners()
 
     class Meta:
         verbose_name = _("promotion")

@@ -340,6 +340,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "school.openapi.add_error_responses",
+        "school.openapi.add_examples",
     ],
     # Several models share field names ("kind", "status"): name each choice set once.
     "ENUM_NAME_OVERRIDES": {

@@ -83,3 +83,30 @@ def test_every_operation_answers_within_its_schema_for_every_role(
         note(f"as {role}")
         headers = {"Authorization": f"Token {tokens[role]}"} if role in tokens else {}
         case.call_and_validate(headers=headers, checks=CHECKS)
+
+
+@pytest.mark.django_db
+def test_linked_calls_keep_to_the_schema_from_one_step_to_the_next(
+    tokens: dict[str, str],
+) -> None:
+    # Stateful: Schemathesis chains operations by the links it infers between them (a
+    # learner created, then read, changed, enrolled…), as the office staff, who may
+    # write almost everything; every step is checked as above.
+    headers = {"Authorization": f"Token {tokens['staff']}"}
+
+    class Workflows(SCHEMA.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": headers}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS)
+
+    Workflows.run(
+        settings=settings(
+            max_examples=30,
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

@@ -56,6 +56,10 @@ def test_the_order_s_whole_path_and_who_sees_it(world: World, api_as: Any) -> No
     assert placed.status_code == 201, placed.json()
     order_id = placed.json()["id"]
     assert placed.json()["status"] == OrderStatus.SUBMITTED
+    # Its creation is its first event, from no status (the schema says so: blank allowed).
+    assert [(e["from_status"], e["to_status"]) for e in placed.json()["events"]] == [
+        ("", OrderStatus.SUBMITTED)
+    ]
     assert api_as(world.partner).get(f"/api/v1/orders/{order_id}/drawing/").status_code == 200
     assert api_as(world.partner).post(f"/api/v1/orders/{order_id}/review/").status_code == 403
 

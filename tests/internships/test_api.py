@@ -51,6 +51,9 @@ def test_a_partner_publishes_two_learners_apply_the_partner_accepts_one(
     )
     assert created.status_code == 201, created.json()
     offer_id = created.json()["id"]
+    # The answer to the creation is the offer as the list shows it.
+    assert created.json() == partner.get(f"/api/v1/offers/{offer_id}/").json()
+    assert created.json()["places_taken"] == 0
     assert partner.post(f"/api/v1/offers/{offer_id}/publish/").json()["status"] == "published"
 
     other = LearnerFactory(user=UserFactory(role=Role.LEARNER))

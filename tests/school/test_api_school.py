@@ -110,3 +110,23 @@ def test_filtering_cohorts_by_trainer_does_not_reveal_who_is_a_trainer(
     assert trainer.json()["count"] == somebody.json()["count"] == 0
     own = client.get(f"/api/v1/cohorts/?head_trainer={world.trainer.pk}").json()
     assert [row["id"] for row in own["results"]] == [world.cohort.pk]
+
+
+def test_a_cohort_created_through_the_api_answers_as_the_list_shows_it(
+    world: World, api_as: Any
+) -> None:
+    answer = api_as(world.staff).post(
+        "/api/v1/cohorts/",
+        {
+            "programme": world.cohort.programme.pk,
+            "name": "CAP 2027",
+            "start_date": "2027-09-01",
+            "end_date": "2029-06-30",
+        },
+        format="json",
+    )
+
+    assert answer.status_code == 201, answer.json()
+    listed = api_as(world.staff).get(f"/api/v1/cohorts/{answer.json()['id']}/").json()
+    assert answer.json() == listed
+    assert listed["active_learners"] == 0
