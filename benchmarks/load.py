@@ -4,7 +4,7 @@ On the large data set (``manage.py seed_large`` into the database ``LOAD_DATABAS
 default ``metaltech_large``), it starts gunicorn (2 workers of 4 threads) on loopback and runs Locust
 headless twice:
 
-1. **the mix** — 20 concurrent people, each pausing 1–3 s between requests: learners
+1. **the mix** — after 20 s of the same mix not counted (warm-up), 20 concurrent people, each pausing 1–3 s between requests: learners
    reading their week and polling their calendar feed, trainers opening roll calls and
    marking learners, partners listing applications through the API, staff opening their
    dashboard. Printed: requests, failures, p50 / p95 / p99 and throughput per endpoint.
@@ -45,8 +45,10 @@ PORT = int(os.environ.get("LOAD_PORT", "8765"))
 URL = f"http://127.0.0.1:{PORT}"
 WORK = Path(tempfile.mkdtemp(prefix="bench-load-"))
 MIX_USERS, MIX_SECONDS = 20, int(os.environ.get("LOAD_MIX_SECONDS", "60"))
+WARMUP_SECONDS = int(os.environ.get("LOAD_WARMUP_SECONDS", "20"))
 SATURATION_USERS, SATURATION_SECONDS = 8, int(os.environ.get("LOAD_SATURATION_SECONDS", "15"))
 SATURATED = ["floor", "schedule", "feed", "roll_call", "applications", "dashboard"]
+FAILURES: list[str] = []  # the mix's, as Locust describes them
 CLASS_OF = {
     "floor": "Floor",
     "schedule": "Learner",
@@ -203,6 +205,12 @@ def locust(
     if tags:
         env["LOAD_SATURATE"] = "1"
     subprocess.run(command, cwd=ROOT, env=env, check=False, capture_output=True)
+    if name == "mix":
+        with open(f"{prefix}_failures.csv", encoding="utf-8") as failures:
+            FAILURES.extend(
+                f"{row['Method']} {row['Name']} ×{row['Occurrences']} : {row['Error']}"
+                for row in csv.DictReader(failures)
+            )
     with open(f"{prefix}_stats.csv", encoding="utf-8") as stats:
         return {
             row["Name"]: {
@@ -228,8 +236,11 @@ def main() -> None:
         check=True,
     )
     with gunicorn():
-        # Warm-up: each worker's first requests load code and templates.
-        locust("warmup", ["Learner", "Trainer", "Partner", "Staff"], 4, 5)
+        # Warm-up, not counted: the same mix for WARMUP_SECONDS, so that the figures are
+        # those of a server in service (code and templates loaded in every worker
+        # thread, the staff's follow-up and the feeds already rendered once in the
+        # cache), not of its first minute after a restart.
+        locust("warmup", ["Learner", "Trainer", "Partner", "Staff"], MIX_USERS, WARMUP_SECONDS)
         mix = locust("mix", ["Learner", "Trainer", "Partner", "Staff"], MIX_USERS, MIX_SECONDS)
         saturation = {
             kind: locust(
@@ -247,6 +258,8 @@ def main() -> None:
             f"{name:<16}{row['count']:>8.0f}{row['failures']:>8.0f}{row['p50']:>9.0f}"
             f"{row['p95']:>9.0f}{row['p99']:>9.0f}{row['rps']:>8.1f}"
         )
+    for failure in FAILURES:
+        print(f"  échec : {failure}")
     floor = saturation["floor"]["floor"]["rps"]
     print(
         f"\n2. Saturation : {SATURATION_USERS} clients sans pause, {SATURATION_SECONDS} s par requête"

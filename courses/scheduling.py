@@ -482,17 +482,15 @@ def learners_with_cover_expiring(
     ``today``, and who will still be minors the day after: sorted by that last day."""
     today = today or timezone.localdate()
     horizon = today + ONE_DAY * within_days
-    learners = {
-        enrolment.learner_id: enrolment.learner
-        for enrolment in Enrolment.objects.active().select_related("learner")
-    }
-    rows = [
-        ExpiringCover(learners[row["learner_id"]], _("avis médical d'aptitude"), row["last_day"])
-        for row in MedicalFitness.objects.filter(learner_id__in=learners)
+    # Learners in training, as a subquery: on a network, only the few whose cover lapses
+    # are read, not every learner.
+    in_training = Enrolment.objects.active().values("learner_id")
+    lapsing_fitness = list(
+        MedicalFitness.objects.filter(learner_id__in=in_training)
         .values("learner_id")
         .annotate(last_day=Max("valid_until"))
         .filter(last_day__range=(today, horizon))
-    ]
+    )
 
     # A later declaration for the same kind renews the cover: only the last one counts.
     last_covered: dict[str, datetime.date] = {}
@@ -504,9 +502,17 @@ def learners_with_cover_expiring(
     lapsing = {kind: day for kind, day in last_covered.items() if today <= day <= horizon}
     kinds_by_learner_and_day: dict[tuple[int, datetime.date], list[str]] = defaultdict(list)
     for learner_id, kind in SafetyTraining.objects.filter(
-        learner_id__in=learners, machine_kind__in=lapsing
+        learner_id__in=in_training, machine_kind__in=lapsing
     ).values_list("learner_id", "machine_kind"):
         kinds_by_learner_and_day[learner_id, lapsing[kind]].append(str(MachineKind(kind).label))
+    learners = Learner.objects.in_bulk(
+        {row["learner_id"] for row in lapsing_fitness}
+        | {learner_id for learner_id, _day in kinds_by_learner_and_day}
+    )
+    rows = [
+        ExpiringCover(learners[row["learner_id"]], _("avis médical d'aptitude"), row["last_day"])
+        for row in lapsing_fitness
+    ]
     rows += [
         ExpiringCover(
             learners[learner_id],

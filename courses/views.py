@@ -36,6 +36,7 @@ from school.portal import Section
 
 from . import orders
 from .attendance import (
+    ROLL_CALL_OPENS,
     attendance_mark,
     attendance_sign,
     attendance_validate,
@@ -608,6 +609,9 @@ def today_section(request: AuthenticatedRequest) -> Section | None:
                 Attendance.objects.filter(
                     status=AttendanceStatus.ABSENT,
                     session__start__gte=local_midnight(today - datetime.timedelta(days=14)),
+                    # Bounded by the roll calls open now: the newest are then read from
+                    # now backwards, not from the last session planned next summer.
+                    session__start__lte=timezone.now() + ROLL_CALL_OPENS,
                 )
                 .select_related("learner", "session__course")
                 .order_by("-session__start")[:10]

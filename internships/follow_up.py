@@ -3,6 +3,7 @@ not signed yet, who has no placement to come, who is short of the programme's we
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 from collections import defaultdict
@@ -12,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,9 +41,29 @@ from .models import (
 
 
 @dataclass(frozen=True)
+class Missing:
+    role: str  # the signer's role, as SignerRole labels it
+    name: str
+
+
+@dataclass(frozen=True)
 class Waiting:
-    version: AgreementVersion
-    missing: list[Signature]
+    """An agreement version out for signature, and who has not signed it yet."""
+
+    placement_id: int
+    number: int
+    learner: str
+    company_name: str
+    missing: list[Missing]
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """A placement under way or to come, as the follow-up names it."""
+
+    pk: int
+    company_name: str
+    start_date: datetime.date
 
 
 @dataclass(frozen=True)
@@ -51,7 +72,7 @@ class Progress:
     enrolment: Enrolment
     weeks: Decimal
     required: int
-    upcoming: list[Placement] = field(default_factory=list)
+    upcoming: list[Upcoming] = field(default_factory=list)
 
     @property
     def short(self) -> Decimal:
@@ -63,33 +84,59 @@ class FollowUp:
     waiting: list[Waiting]
     without_placement: list[Progress]
     short_of_weeks: list[Progress]
+    # How many rows each list has in all: the dashboard keeps only the first ones.
+    waiting_count: int
+    without_placement_count: int
+    short_of_weeks_count: int
+
+    @classmethod
+    def of(
+        cls, waiting: list[Waiting], without_placement: list[Progress], short: list[Progress]
+    ) -> FollowUp:
+        return cls(
+            waiting, without_placement, short, len(waiting), len(without_placement), len(short)
+        )
+
+    def head(self, rows: int) -> FollowUp:
+        """The first rows of each list, with the full counts."""
+        return dataclasses.replace(
+            self,
+            waiting=self.waiting[:rows],
+            without_placement=self.without_placement[:rows],
+            short_of_weeks=self.short_of_weeks[:rows],
+        )
 
 
 def progress_of(enrolments: QuerySet[Enrolment], today: datetime.date) -> list[Progress]:
-    """Each enrolment's placement weeks against its programme's, in two queries."""
+    """Each enrolment's placement weeks against its programme's, in four queries.
+
+    On a network it reads thousands of rows: cohorts and programmes are read once each
+    (prefetched, not joined to every row), and placements as plain values."""
     rows = list(
-        enrolments.select_related("learner", "cohort__programme").order_by(
-            "cohort__name", "learner__last_name", "learner__first_name"
-        )
+        enrolments.select_related("learner")
+        .prefetch_related("cohort__programme")
+        .order_by("cohort__name", "learner__last_name", "learner__first_name")
     )
-    placements: dict[int, list[Placement]] = defaultdict(list)
-    for placement in (
+    periods: dict[int, list[tuple[datetime.date, datetime.date]]] = defaultdict(list)
+    upcoming: dict[int, list[Upcoming]] = defaultdict(list)
+    for learner_id, pk, company_name, start_date, end_date in (
         Placement.objects.current()
         .filter(learner__in=[enrolment.learner_id for enrolment in rows])
-        .select_related("company")
         .order_by("start_date")
+        .values_list("learner_id", "pk", "company__legal_name", "start_date", "end_date")
     ):
-        placements[placement.learner_id].append(placement)
+        periods[learner_id].append((start_date, end_date))
+        if end_date >= today:
+            upcoming[learner_id].append(Upcoming(pk, company_name, start_date))
     return [
         Progress(
             learner=enrolment.learner,
             enrolment=enrolment,
             weeks=sum(
-                (working_weeks(p.start_date, p.end_date) for p in placements[enrolment.learner_id]),
-                Decimal(0),
+                (working_weeks(*period) for period in periods[enrolment.learner_id]), Decimal(0)
             ),
             required=enrolment.cohort.programme.placement_weeks_min,
-            upcoming=[p for p in placements[enrolment.learner_id] if p.end_date >= today],
+            upcoming=upcoming[enrolment.learner_id],
         )
         for enrolment in rows
     ]
@@ -114,16 +161,23 @@ def cohort_section(request: AuthenticatedRequest, cohort: Any) -> Section | None
 # The network-wide follow-up reads every learner in training and every placement: on a
 # network of schools it costs a second of Python. It is kept in the cache (Redis, shared
 # by every web node) under a key that changes whenever a placement, an agreement, a
-# signature or an enrolment does; a learner's renaming shows within five minutes.
+# signature or an enrolment does; a learner's renaming shows within five minutes. The
+# dashboard's first rows are kept apart: reading thousands of rows back from the cache
+# on every visit of the home page would cost a good part of that second again.
 FOLLOW_UP_CACHE_SECONDS = 300
 
 
-def follow_up(today: datetime.date) -> FollowUp:
-    key = f"placement-follow-up:{_follow_up_state(today)}"
+def follow_up(today: datetime.date, *, rows: int | None = None) -> FollowUp:
+    """The whole follow-up, or with ``rows`` the first rows of each list and the counts."""
+    state = _follow_up_state(today)
+    key = f"placement-follow-up:{state}:{rows or 'all'}"
     found = cache.get(key)
     if found is None:
-        found = _follow_up(today)
-        cache.set(key, found, FOLLOW_UP_CACHE_SECONDS)
+        whole = cache.get(f"placement-follow-up:{state}:all") or _follow_up(today)
+        found = whole if rows is None else whole.head(rows)
+        cache.set_many(
+            {f"placement-follow-up:{state}:all": whole, key: found}, FOLLOW_UP_CACHE_SECONDS
+        )
     return found
 
 
@@ -143,21 +197,40 @@ def _follow_up_state(today: datetime.date) -> str:
 
 
 def _follow_up(today: datetime.date) -> FollowUp:
-    versions = (
-        AgreementVersion.objects.filter(status=VersionStatus.TO_SIGN)
-        .select_related("placement__learner", "placement__company")
-        .prefetch_related(Prefetch("signatures", Signature.objects.order_by("order")))
-        .order_by("created_at")
-    )
+    # On a network, thousands of versions wait: read as plain values, not model instances.
+    out_for_signature = AgreementVersion.objects.filter(status=VersionStatus.TO_SIGN)
+    missing: dict[int, list[Missing]] = defaultdict(list)
+    roles = dict(SignerRole.choices)
+    for version_id, role, name in (
+        Signature.objects.filter(version__in=out_for_signature, signed_at__isnull=True)
+        .order_by("order")
+        .values_list("version_id", "role", "name")
+    ):
+        missing[version_id].append(Missing(str(roles[role]), name))
     waiting = [
-        Waiting(version, [s for s in version.signatures.all() if not s.is_signed])
-        for version in versions
+        Waiting(
+            placement_id,
+            number,
+            str(Learner(first_name=first_name, last_name=last_name)),
+            company_name,
+            missing[version_id],
+        )
+        for version_id, number, placement_id, first_name, last_name, company_name in (
+            out_for_signature.order_by("created_at").values_list(
+                "pk",
+                "number",
+                "placement_id",
+                "placement__learner__first_name",
+                "placement__learner__last_name",
+                "placement__company__legal_name",
+            )
+        )
     ]
     progress = progress_of(Enrolment.objects.active(), today)
-    return FollowUp(
-        waiting=waiting,
-        without_placement=[row for row in progress if not row.upcoming],
-        short_of_weeks=[row for row in progress if row.short],
+    return FollowUp.of(
+        waiting,
+        [row for row in progress if not row.upcoming],
+        [row for row in progress if row.short],
     )
 
 

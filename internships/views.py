@@ -114,7 +114,7 @@ def home_section(request: AuthenticatedRequest) -> Section | None:
     if role_of(user) == Role.STAFF:
         return Section(
             "internships/home_section.html",
-            {"signatures": pending, "follow_up": follow_up(timezone.localdate()), "limit": 10},
+            {"signatures": pending, "follow_up": follow_up(timezone.localdate(), rows=10)},
         )
     return None
 
@@ -168,7 +168,7 @@ def placement_follow_up(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "internships/follow_up.html",
-        {"follow_up": follow_up(timezone.localdate()), "limit": None},
+        {"follow_up": follow_up(timezone.localdate())},
     )
 
 
@@ -182,11 +182,7 @@ def offer_list(request: AuthenticatedRequest) -> HttpResponse:
     offers = (
         PlacementOffer.objects.visible_to(request.user)
         .select_related("company")
-        .annotate(
-            places_taken=Count(
-                "applications", filter=Q(applications__status=ApplicationStatus.ACCEPTED)
-            )
-        )
+        .with_places_taken()
         .order_by("start_date", "title", "pk")
     )
     if role_of(request.user) in (Role.LEARNER, Role.GUARDIAN):

@@ -13,7 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -43,8 +43,6 @@ from .portal import cohort_sections_for, learner_sections_for, sections_for
 from .serializers import _check_parameters
 from .throttle import limited
 
-ACTIVE_LEARNERS = Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ACTIVE))
-
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's reset page; a new password also ends the account's API token, which the
@@ -71,16 +69,25 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+HOME_COHORTS = 12
+
+
 @login_required
 def home(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     cohorts = (
         Cohort.objects.visible_to(user)
         .select_related("programme", "head_trainer")
-        .annotate(active_learners=ACTIVE_LEARNERS)
+        .with_active_learners()
         .order_by("-start_date", "name")
     )
-    context: dict[str, object] = {"cohorts": cohorts}
+    # The home page stays one screen whatever the network's size: the latest cohorts,
+    # and a link to all of them when there are more.
+    latest = list(cohorts[: HOME_COHORTS + 1])
+    context: dict[str, object] = {
+        "cohorts": latest[:HOME_COHORTS],
+        "more_cohorts": len(latest) > HOME_COHORTS,
+    }
     if user.role in (Role.LEARNER, Role.GUARDIAN):
         context["learners"] = Learner.objects.visible_to(user).prefetch_related(
             Prefetch("enrolments", queryset=Enrolment.objects.select_related("cohort__programme"))
@@ -106,7 +113,7 @@ def cohort_list(request: AuthenticatedRequest) -> HttpResponse:
     cohorts = (
         Cohort.objects.visible_to(request.user)
         .select_related("programme", "head_trainer")
-        .annotate(active_learners=ACTIVE_LEARNERS)
+        .with_active_learners()
         .order_by("-start_date", "name")
     )
     return render(request, "school/cohort_list.html", {"cohorts": cohorts})

@@ -218,6 +218,26 @@ def test_the_follow_up_is_computed_once_until_a_placement_changes(
     assert len(computed) == 2
 
 
+def test_the_staff_home_shows_the_first_ten_of_each_list_and_the_full_counts(
+    world: World,
+) -> None:
+    from tests.factories import EnrolmentFactory
+
+    for n in range(11):
+        EnrolmentFactory(cohort=world.cohort, learner__last_name=f"Zeller-{n:02d}")
+    client = as_user(world.staff)
+
+    home = " ".join(html.unescape(client.get("/").text).split())
+    whole = " ".join(html.unescape(client.get("/stages/suivi/").text).split())
+
+    # Thirteen learners in training, none with a placement to come.
+    assert "13 apprenants sans stage à venir" in home
+    assert "13 apprenants sans stage à venir" in whole
+    shown = [f"Zeller-{n:02d}" for n in range(11) if f"Zeller-{n:02d}" in home]
+    assert len(shown) == 10 - 2  # Durand and Martin come first in their cohorts' order
+    assert all(f"Zeller-{n:02d}" in whole for n in range(11))
+
+
 def test_a_tutor_with_an_account_evaluates_from_the_partner_home(
     world: World, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -160,3 +160,17 @@ def test_each_home_page_costs_the_same_for_a_small_and_a_busier_school(
     with CaptureQueriesContext(connection) as many:
         assert client.get("/").status_code == 200
     assert len(many) == len(one)
+
+
+def test_the_staff_home_lists_the_latest_twelve_cohorts_and_links_to_all(world: World) -> None:
+    for year in range(2010, 2021):
+        CohortFactory(name=f"CAP {year}", start_date=f"{year}-09-01", end_date=f"{year + 2}-06-30")
+
+    home = _page(world.staff, "/")
+
+    # Thirteen cohorts in all (the world's two, eleven older ones): the oldest is left out.
+    assert "CAP 2011" in home.text and "CAP 2010" not in home.text
+    assert "Toutes les promotions" in home.text
+    assert "CAP 2010" in _page(world.staff, "/promotions/").text
+    # A trainer's cohorts fit on the page: no link to more.
+    assert "Toutes les promotions" not in _page(world.trainer, "/").text
