@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import django_filters
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -91,6 +92,13 @@ class OfferViewSet(ListRetrieveCreateUpdateViewSet):
     def perform_create(self, serializer: Any) -> None:
         # The answer shows the new offer as a list would: no place taken yet.
         serializer.save(created_by=self.request.user).places_taken = 0
+
+    def perform_update(self, serializer: Any) -> None:
+        offer = serializer.instance
+        with transaction.atomic():
+            places = serializer.validated_data.get("places", offer.places)
+            call_service(services.offer_places_hold, offer=offer, places=places)
+            serializer.save()
 
     def _answer(self, offer: PlacementOffer) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=offer.pk)).data)

@@ -153,17 +153,22 @@ class PlacementOffer(models.Model):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("La fin de la période précède son début.")})
         if self.pk and self.places is not None:
-            accepted = Application.objects.filter(offer=self).holding().count()
-            if self.places < accepted:
-                raise ValidationError(
-                    {
-                        "places": _(
-                            "%(count)s candidatures sont déjà acceptées : l'offre ne peut pas "
-                            "compter moins de places."
-                        )
-                        % {"count": accepted}
-                    }
-                )
+            self.check_places(self.places)
+
+    def check_places(self, places: int) -> None:
+        """An offer cannot count fewer places than the applications it accepted.
+        (``services.offer_places_hold`` checks it again under the offer's lock.)"""
+        accepted = Application.objects.filter(offer=self).holding().count()
+        if places < accepted:
+            raise ValidationError(
+                {
+                    "places": _(
+                        "%(count)s candidatures sont déjà acceptées : l'offre ne peut pas "
+                        "compter moins de places."
+                    )
+                    % {"count": accepted}
+                }
+            )
 
     def can_be_changed_by(self, user: AnyUser) -> bool:
         return role_of(user) == Role.STAFF or (

@@ -216,6 +216,17 @@ def application_reject(application: Application, *, reason: str, by: User) -> Ap
 
 
 @transaction.atomic
+def offer_places_hold(offer: PlacementOffer, places: int) -> None:
+    """Lock the offer's row, as ``application_accept`` does, and check ``places`` against
+    the acceptances committed by then. Call it in the transaction that saves the offer:
+    an acceptance committed after the form was validated must not leave more accepted
+    applications than places."""
+    if offer.pk is None:
+        return
+    PlacementOffer.objects.select_for_update().filter(pk=offer.pk).first()
+    offer.check_places(places)
+
+
 def application_accept(application: Application, *, by: User) -> Placement:
     """Accept within the offer's places, and create the placement in draft.
 

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -256,13 +257,19 @@ def offer_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpResp
         raise Http404
     form = OfferForm(request.POST or None, instance=offer, user=request.user)
     if request.method == "POST" and form.is_valid():
-        saved = form.save(commit=False)
-        if saved.pk is None:
-            saved.created_by = request.user
-        saved.save()
-        form.save_m2m()
-        messages.success(request, _("Offre enregistrée."))
-        return redirect("offer-detail", saved.pk)
+        try:
+            with transaction.atomic():
+                saved = form.save(commit=False)
+                services.offer_places_hold(saved, saved.places)
+                if saved.pk is None:
+                    saved.created_by = request.user
+                saved.save()
+                form.save_m2m()
+        except ValidationError as refusal:
+            form.add_error(None, refusal)
+        else:
+            messages.success(request, _("Offre enregistrée."))
+            return redirect("offer-detail", saved.pk)
     return render(request, "internships/offer_form.html", {"form": form, "offer": offer})
 
 

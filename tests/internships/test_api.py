@@ -272,6 +272,63 @@ def test_an_offer_keeps_at_least_as_many_places_as_accepted_applications(
     assert "2 candidatures sont déjà acceptées" in str(answer.json())
 
 
+def _accepting_once_validated(
+    monkeypatch: pytest.MonkeyPatch, target: Any, name: str, application: Any, by: Any
+) -> None:
+    """The partner's change is validated; before it is saved, the school accepts another
+    application (committed): the interleaving two requests at once may take."""
+    validate = getattr(target, name)
+
+    def then_accept(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = validate(self, *args, **kwargs)
+        services.application_accept(application, by=by)
+        return result
+
+    monkeypatch.setattr(target, name, then_accept)
+
+
+def test_fewer_places_are_counted_again_against_an_acceptance_made_meanwhile_in_the_api(
+    world: World, api_as: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from internships.serializers import OfferSerializer
+
+    offer = OfferFactory(company=world.company, places=2)
+    first, second = ApplicationFactory.create_batch(2, offer=offer)
+    services.application_accept(first, by=world.staff)
+    _accepting_once_validated(monkeypatch, OfferSerializer, "validate", second, world.staff)
+
+    answer = api_as(world.partner).patch(f"/api/v1/offers/{offer.pk}/", {"places": 1})
+
+    assert answer.status_code == 400
+    assert "2 candidatures sont déjà acceptées" in str(answer.json())
+    offer.refresh_from_db()
+    assert offer.places == 2
+
+
+def test_fewer_places_are_counted_again_against_an_acceptance_made_meanwhile_on_the_page(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from internships.forms import OfferForm
+    from tests.clients import Client
+
+    offer = OfferFactory(company=world.company, places=2)
+    first, second = ApplicationFactory.create_batch(2, offer=offer)
+    services.application_accept(first, by=world.staff)
+    _accepting_once_validated(monkeypatch, OfferForm, "_post_clean", second, world.staff)
+    client = Client()
+    client.force_login(world.partner)
+    form = client.get(f"/offres/{offer.pk}/modifier/").context["form"]
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data["places"] = 1
+
+    page = client.post(f"/offres/{offer.pk}/modifier/", data)
+
+    assert page.status_code == 200
+    assert "2 candidatures sont déjà acceptées" in page.content.decode()
+    offer.refresh_from_db()
+    assert offer.places == 2
+
+
 def test_a_cancelled_placement_gives_its_place_and_period_back(world: World) -> None:
     offer = OfferFactory(places=1)
     first = ApplicationFactory(offer=offer, learner=world.learner)
