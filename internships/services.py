@@ -687,7 +687,14 @@ def signature_sign_with_link(token: str, *, ip_address: str | None, user_agent: 
     signature = signature_for_link(token)
     if signature is None:
         raise ValidationError(_("Ce lien de signature n'est plus valable."))
-    return signature_sign(signature, by=None, ip_address=ip_address, user_agent=user_agent)
+    # Checked again once the block is locked: a link sent anew (another token) or run out
+    # between the lookup and the lock no longer signs.
+    locked = _locked_signature(signature)
+    if locked.token_hash != hash_token(token) or not (
+        locked.link_expires_at and locked.link_expires_at > _now()
+    ):
+        raise ValidationError(_("Ce lien de signature n'est plus valable."))
+    return signature_sign(locked, by=None, ip_address=ip_address, user_agent=user_agent)
 
 
 @transaction.atomic
@@ -933,8 +940,13 @@ def evaluation_reminders(now: datetime.datetime | None = None) -> int:
             reminders_sent=rank - 1,
             sent_at__lte=now - datetime.timedelta(days=days),
         ).select_related("placement__learner", "placement__company")
-        for evaluation in due:
+        for pk in list(due.values_list("pk", flat=True)):
             with transaction.atomic():
+                # Locked and read again: submitted, revoked or reminded (by another run of
+                # the command) since the list was read, it gets no reminder.
+                evaluation = due.select_for_update(of=("self",)).filter(pk=pk).first()
+                if evaluation is None:
+                    continue
                 token = secrets.token_urlsafe(32)
                 evaluation.token_hash = hash_token(token)
                 evaluation.reminders_sent = rank

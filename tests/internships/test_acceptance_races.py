@@ -111,3 +111,24 @@ def test_a_session_and_a_placement_written_at_once_never_overlap(attempt: int) -
 
     assert outcomes.count("ok") == 1, outcomes
     assert any("chevauche" in o or "en stage" in o for o in outcomes), outcomes
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_runs_of_the_daily_reminders_at_once_remind_a_tutor_once(attempt: int) -> None:
+    import time_machine
+    from django.core import mail
+
+    from internships.models import PlacementStatus, TutorEvaluation
+
+    after = datetime.datetime(2027, 3, 29, 9, 0, tzinfo=datetime.UTC)
+    PlacementFactory(tutor__email="karim@forges.test", status=PlacementStatus.SIGNED)
+    with time_machine.travel(after):
+        assert services.placements_advance() == 1  # completed: the tutor gets the link
+    sent = len(mail.outbox)
+
+    with time_machine.travel(after + datetime.timedelta(days=3, hours=1)):
+        outcomes = race(services.evaluation_reminders, services.evaluation_reminders)
+
+    assert outcomes == ["ok", "ok"]
+    assert [m.subject.startswith("Rappel") for m in mail.outbox[sent:]] == [True]
+    assert TutorEvaluation.objects.get().reminders_sent == 1

@@ -260,6 +260,27 @@ def test_an_unknown_or_expired_link_answers_404(
         assert Client().get(f"/signer/{token}/").status_code == 404
 
 
+def test_a_link_sent_anew_while_the_old_one_is_being_used_no_longer_signs(
+    minor_placement, staff, django_capture_on_commit_callbacks, monkeypatch
+) -> None:
+    freeze(minor_placement, staff, django_capture_on_commit_callbacks)
+    old = links()["lea@test.fr"]
+    look_up = services.signature_for_link
+
+    def resent_meanwhile(token: str) -> Signature | None:
+        # The office sends the link again between the lookup and the signature's lock.
+        found = look_up(token)
+        if found is not None:
+            services.signature_resend_link(found)
+        return found
+
+    monkeypatch.setattr(services, "signature_for_link", resent_meanwhile)
+
+    with pytest.raises(ValidationError, match="plus valable"):
+        services.signature_sign_with_link(old, ip_address=None, user_agent="")
+    assert not Signature.objects.filter(signed_at__isnull=False).exists()
+
+
 def test_staff_record_a_paper_signature_with_its_scan(
     minor_placement, staff, django_capture_on_commit_callbacks
 ) -> None:
