@@ -73,3 +73,56 @@ def test_every_home_page_passes_the_audit_on_desktop_and_phone(
                 )
             context.close()
     assert not found, "\n".join(f"{who}: {p}" for who, problems in found.items() for p in problems)
+
+
+def test_the_sign_in_password_and_second_factor_pages_pass_the_audit(
+    browser: Any, live_server: Any
+) -> None:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from school.models import IssuedDocument, User
+
+    call_command("seed_demo", verbosity=0)
+    staff = User.objects.get(email="direction@metaltech.test")
+    reset = (
+        f"/mot-de-passe/nouveau/{urlsafe_base64_encode(force_bytes(staff.pk))}/"
+        f"{default_token_generator.make_token(staff)}/"
+    )
+    document = IssuedDocument.objects.exclude(verification_code="").first()
+    pages = ["/connexion/", "/mot-de-passe/oubli/", "/mot-de-passe/oubli/envoye/", reset]
+    if document is not None:
+        pages.append(f"/verify/{document.verification_code}/")
+    found: dict[str, list[str]] = {}
+    for name, viewport in (("bureau", DESKTOP), ("telephone", PHONE)):
+        context = browser.new_context(locale="fr-FR", base_url=live_server.url, viewport=viewport)
+        page = context.new_page()
+        for url in pages:
+            page.goto(url)
+            if problems := audit(page):
+                found[f"{url} ({name})"] = problems
+        # The second factor: enrolment at the first sign-in, the code at the next ones.
+        for step in ("double-facteur", "code"):
+            page.goto("/connexion/")
+            page.get_by_label("Adresse e-mail").fill(staff.email)
+            page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Se connecter").click()
+            page.wait_for_url(f"**/connexion/{step}/**")
+            if problems := audit(page):
+                found[f"/connexion/{step}/ ({name})"] = problems
+            if step == "double-facteur":
+                context.close()
+                log_in_context = browser.new_context(locale="fr-FR", base_url=live_server.url)
+                log_in(log_in_context.new_page(), staff.email, DEMO_PASSWORD)  # enrols
+                log_in_context.close()
+                context = browser.new_context(
+                    locale="fr-FR", base_url=live_server.url, viewport=viewport
+                )
+                page = context.new_page()
+        context.close()
+        # The next viewport starts again from an account without a device.
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        TOTPDevice.objects.filter(user=staff).delete()
+    assert not found, "\n".join(f"{url}: {p}" for url, problems in found.items() for p in problems)
