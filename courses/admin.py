@@ -4,6 +4,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -126,6 +127,9 @@ class SeriesBuilderForm(forms.Form):
         required=False,
         label=_("groupe"),
         help_text=_("Vide : toute la promotion."),
+        # Searched as typed (the session admin's autocomplete), not a list of every
+        # learner of the network written into the page.
+        widget=AutocompleteSelectMultiple(Session._meta.get_field("learners"), admin.site),
     )
     trainer = forms.ModelChoiceField(User.objects.filter(role=Role.TRAINER), label=_("formateur"))
     room = forms.ModelChoiceField(Room.objects.all(), label=_("salle"))

@@ -79,3 +79,22 @@ def test_staff_build_a_weekly_series_in_the_back_office_all_or_nothing(
     page = html.unescape(again.content.decode())
     assert page.count("est déjà en « Tournage »") == 4
     assert Session.objects.count() == 4
+
+
+def test_the_series_builder_searches_the_group_instead_of_listing_every_learner(
+    staff_client: Client, world: World
+) -> None:
+    from tests.factories import LearnerFactory
+
+    LearnerFactory(last_name="Zeller")
+    url = reverse("admin:courses_sessionseries_add")
+
+    page = staff_client.get(url).content.decode()
+
+    assert "Zeller" not in page  # no option per learner of the network
+    assert "admin-autocomplete" in page and "autocomplete.js" in page
+    found = staff_client.get(
+        reverse("admin:autocomplete"),
+        {"term": "Zel", "app_label": "courses", "model_name": "session", "field_name": "learners"},
+    ).json()
+    assert len(found["results"]) == 1 and "Zeller" in found["results"][0]["text"]
