@@ -215,7 +215,6 @@ def application_reject(application: Application, *, reason: str, by: User) -> Ap
     return application
 
 
-@transaction.atomic
 def offer_places_hold(offer: PlacementOffer, places: int) -> None:
     """Lock the offer's row, as ``application_accept`` does, and check ``places`` against
     the acceptances committed by then. Call it in the transaction that saves the offer:
@@ -227,6 +226,7 @@ def offer_places_hold(offer: PlacementOffer, places: int) -> None:
     offer.check_places(places)
 
 
+@transaction.atomic
 def application_accept(application: Application, *, by: User) -> Placement:
     """Accept within the offer's places, and create the placement in draft.
 
