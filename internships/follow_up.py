@@ -159,7 +159,7 @@ def cohort_section(request: AuthenticatedRequest, cohort: Any) -> Section | None
 
 
 # The network-wide follow-up reads every learner in training and every placement: on a
-# network of schools it costs a second of Python. It is kept in the cache (Redis, shared
+# network of schools it costs ~0.4 s of Python. It is kept in the cache (Redis, shared
 # by every web node) under a key that changes whenever a placement, an agreement, a
 # signature or an enrolment does; a learner's renaming shows within five minutes. The
 # dashboard's first rows are kept apart: reading thousands of rows back from the cache
