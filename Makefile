@@ -25,8 +25,13 @@ run: $(VENV)/.installed-run
 	$(MANAGE) seed_demo
 	$(MANAGE) runserver 127.0.0.1:8000
 
+# One pytest-xdist worker per core (TEST_WORKERS=0 runs in this process); a module that
+# builds its rows once keeps its tests on one worker (xdist_group, --dist loadgroup).
+# pytest-randomly shuffles the order at each run and prints its seed: replay an order
+# with PYTEST_ARGS="--randomly-seed=N" (docs/tests.md).
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The user guide's screenshots (docs/guide/screenshots/), taken again by the browser
 # tests of the everyday journeys and home pages (needs Chromium at /usr/bin/chromium).

@@ -15,7 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from school.models import Cohort, Learner, Role, User
 
-from . import scheduling, services
+from . import services
 from .models import (
     Attendance,
     Characteristic,
@@ -37,7 +37,6 @@ from .models import (
     TimeLog,
     WorkshopOrder,
 )
-from .scheduling import Candidate
 
 
 class CompetencyInline(admin.TabularInline):
@@ -201,7 +200,12 @@ class AttendanceInline(admin.TabularInline):
 
 
 class SessionAdminForm(forms.ModelForm):
-    """The back office plans through the same conflict check as the API and the series."""
+    """The back office plans through the services, as the API and the series do: the
+    form checks the session (its errors shown on the form), ``save_model`` writes it.
+    The admin validates and saves in one transaction, which keeps the check's locks."""
+
+    by: User | None = None  # who plans: set per request by ``SessionAdmin.get_form``
+    planned: services.Planned
 
     class Meta:
         model = Session
@@ -212,19 +216,13 @@ class SessionAdminForm(forms.ModelForm):
         cleaned = self.cleaned_data
         if self.errors:
             return cleaned
-        candidate = Candidate(
-            course=cleaned["course"],
-            cohort=cleaned.get("cohort") or self.instance.cohort,
-            trainer=cleaned["trainer"],
-            room=cleaned["room"],
-            start=cleaned["start"],
-            end=cleaned["end"],
-            learners=tuple(cleaned.get("learners") or ()),
-            machines=tuple(cleaned.get("machines") or ()),
-        )
-        exclude = [self.instance.pk] if self.instance.pk else []
-        if found := scheduling.problems([candidate], exclude=exclude):
-            raise ValidationError(found)
+        fields = {name: cleaned[name] for name in services.CHANGEABLE}
+        if self.instance.pk:
+            self.planned = services.session_plan_update(session=self.instance, by=self.by, **fields)
+        else:
+            self.planned = services.session_plan_create(
+                cohort=cleaned["cohort"], by=self.by, **fields
+            )
         return cleaned
 
 
@@ -260,15 +258,15 @@ class SessionAdmin(admin.ModelAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        form.by = _staff(request)  # a class made for this request (modelform_factory)
+        return form
+
     def save_model(self, request: HttpRequest, obj: Session, form: Any, change: bool) -> None:
-        fields = {name: form.cleaned_data[name] for name in services.CHANGEABLE}
-        if change:
-            services.session_update(session=obj, by=_staff(request), **fields)
-        else:
-            created = services.session_create(
-                cohort=form.cleaned_data["cohort"], by=_staff(request), **fields
-            )
-            obj.pk = created.pk
+        obj.pk = form.planned.write().pk
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         # The service has written the group and the machines already.

@@ -26,7 +26,7 @@ class CoursesConfig(AppConfig):
         from .demo import seed_courses
         from .demo_orders import seed_orders
         from .demo_timetable import seed_timetable
-        from .documents import register_kinds
+        from .documents import anonymise_sign_in_sheets, register_kinds
         from .models import customer_documents
         from .scheduling import cover_problems_on_joining
         from .views import cohort_section, learner_section, today_section
@@ -40,6 +40,7 @@ class CoursesConfig(AppConfig):
         register_kinds()
         register_export(portfolio.personal_data)
         register_anonymiser(portfolio.anonymise)
+        register_anonymiser(anonymise_sign_in_sheets)
         register_section(today_section)
         register_learner_section(learner_section)
         register_cohort_section(cohort_section)

@@ -47,11 +47,6 @@ EVENT_FIELDS = (
 )  # fmt: skip
 
 
-def calendar_url(request: HttpRequest, user: User) -> str:
-    """The absolute address of ``user``'s feed, giving them a token on first use."""
-    return request.build_absolute_uri(user.get_calendar_path())
-
-
 def _names(objects: Manager[Any], ids: set[int], field: str) -> dict[int, str]:
     return dict(objects.filter(pk__in=ids).values_list("pk", field))
 

@@ -24,7 +24,7 @@ from school.demo import CAP_2025, PARTNER_EMAIL, STAFF_EMAIL, TRAINER_EMAIL
 from school.models import Cohort, Learner, User
 
 from . import orders, services
-from .demo_timetable import roll_calls
+from .demo_timetable import roll_calls, term_start
 from .models import (
     Competency,
     Course,
@@ -100,17 +100,16 @@ def _drawing(reference: str) -> SimpleUploadedFile:
 
 
 def _production_sessions(trainer: User) -> list[Session]:
-    """Two turning mornings of the CAP 2025 cohort last week, before the demo term: time
+    """Two turning mornings of the CAP 2025 cohort in the week before the demo term: time
     is only logged for sessions that have begun, whatever day the demo is seeded."""
     cohort = Cohort.objects.get(name=CAP_2025)
     course = Course.objects.get(programme=cohort.programme, code="TOUR")
     room = Room.objects.get(name="Atelier usinage conventionnel")
     lathes = list(Machine.objects.filter(kind=MachineKind.MANUAL_LATHE).order_by("name")[:2])
-    today = timezone.localdate()
-    last_monday = today - datetime.timedelta(days=today.weekday() + 7)
+    week_before = term_start(timezone.localdate()) - datetime.timedelta(weeks=1)
     sessions = []
     for offset in (3, 4):  # Thursday and Friday
-        start = local_datetime(last_monday + datetime.timedelta(days=offset), datetime.time(8))
+        start = local_datetime(week_before + datetime.timedelta(days=offset), datetime.time(8))
         session = Session.objects.filter(cohort=cohort, course=course, start=start).first()
         if session is None:
             session = services.session_create(

@@ -169,6 +169,13 @@ CLOSURES = (
 DEROGATION_REFERENCE = "DREETS Grand Est — déclaration n° 52-2025-017 (fictive)"
 
 
+def term_start(today: datetime.date) -> datetime.date:
+    """The demo term begins on last week's Monday: the days already past have their roll
+    calls, so the registers, rates and attestations have a week to show even on a Monday
+    morning."""
+    return today - datetime.timedelta(days=today.weekday(), weeks=1)
+
+
 def seed_timetable(stdout: OutputWrapper) -> None:
     today = timezone.localdate()
     staff = User.objects.get(email=STAFF_EMAIL)
@@ -192,9 +199,8 @@ def seed_timetable(stdout: OutputWrapper) -> None:
         )
     _authorisations(today, trainers[TRAINER_EMAIL])
 
-    # A term from this week's Monday: the days already past have their roll calls.
-    first = today - datetime.timedelta(days=today.weekday())
-    last = first + datetime.timedelta(weeks=7)
+    first = term_start(today)
+    last = first + datetime.timedelta(weeks=8)
     cohorts = {cohort.name: cohort for cohort in Cohort.objects.all()}
     for slot in WEEK:
         cohort = cohorts[slot.cohort]
@@ -217,7 +223,7 @@ def seed_timetable(stdout: OutputWrapper) -> None:
             by=staff,
         )
     roll_calls(timezone.now())
-    _documents(today, staff)
+    _documents(first, today, staff)
     stdout.write(
         _("Emploi du temps : %(rooms)d salles, %(machines)d machines, %(sessions)d séances.")
         % {
@@ -313,8 +319,8 @@ def roll_calls(now: datetime.datetime) -> None:
         attendance.attendance_validate(session=session, by=session.trainer)
 
 
-def _documents(today: datetime.date, staff: User) -> None:
-    """The demo pupil's attestation d'assiduité for this week so far: the register, the
+def _documents(first: datetime.date, today: datetime.date, staff: User) -> None:
+    """The demo pupil's attestation d'assiduité for the term so far: the register, the
     PDF and the public verification page have something to show."""
     learner = Learner.objects.filter(user__email=LEARNER_EMAIL).first()
     if (
@@ -322,5 +328,4 @@ def _documents(today: datetime.date, staff: User) -> None:
         or IssuedDocument.objects.filter(learner=learner, kind="attestation_assiduite").exists()
     ):
         return
-    monday = today - datetime.timedelta(days=today.weekday())
-    document_issue(kind="attestation_assiduite", subject=learner, by=staff, start=monday, end=today)
+    document_issue(kind="attestation_assiduite", subject=learner, by=staff, start=first, end=today)

@@ -16,13 +16,16 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
+from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from school.documents import DocumentKind, Subject, register_kind, signing_place
 from school.models import Cohort, Enrolment, IssuedDocument, Learner
+from school.privacy import Anonymisation
 
 from .attendance import Hours, HoursReport, hours_report, hours_reports, local_midnight
 from .models import (
@@ -265,6 +268,46 @@ def sign_in_sheet_subject(cohort: Cohort, *, week: datetime.date) -> Subject:
             % {"cohort": cohort, "monday": f"{_monday(week):%d/%m/%Y}"}
         ),
     )
+
+
+def sign_in_sheets_of(learner: Learner) -> list[IssuedDocument]:
+    """The feuilles d'émargement issued for a week this learner may be printed on: a week
+    of one of their sessions or of their enrolment in a cohort. Found by the label the
+    register files them under (they belong to no one learner)."""
+    weeks: set[tuple[int, datetime.date]] = set()
+    cohorts: dict[int, Cohort] = {}
+    for session in (
+        Session.objects.filter(Q(attendances__learner=learner) | Q(learners=learner))
+        .select_related("cohort")
+        .distinct()
+    ):
+        cohorts[session.cohort_id] = session.cohort
+        weeks.add((session.cohort_id, _monday(timezone.localdate(session.start))))
+    for enrolment in Enrolment.objects.filter(learner=learner).select_related("cohort"):
+        cohorts[enrolment.cohort_id] = enrolment.cohort
+        monday, last = (
+            _monday(enrolment.start_date),
+            enrolment.end_date or enrolment.cohort.end_date,
+        )
+        while monday <= last:
+            weeks.add((enrolment.cohort_id, monday))
+            monday += datetime.timedelta(weeks=1)
+    # Labelled as when they were issued: in the school's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        labels = {
+            sign_in_sheet_subject(cohorts[cohort], week=monday).label for cohort, monday in weeks
+        }
+    return list(
+        IssuedDocument.objects.filter(
+            kind="feuille_emargement", learner__isnull=True, subject__in=labels
+        )
+    )
+
+
+def anonymise_sign_in_sheets(erasure: Anonymisation) -> None:
+    """The stored sheets a learner who left may be printed on go: they print the name."""
+    for sheet in sign_in_sheets_of(erasure.learner):
+        erasure.delete_file(sheet.file)
 
 
 # ---------------------------------------------------------------------------------------

@@ -11,11 +11,9 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import F, Q
-from django.utils import timezone, translation
 
-from school.models import Cohort, Enrolment, IssuedDocument, Learner, Programme
+from school.models import Enrolment, Learner, Programme
 from school.privacy import ERASED, Anonymisation, Export, erase, rows
 
 from .models import (
@@ -26,7 +24,6 @@ from .models import (
     CompetencyLevel,
     MedicalFitness,
     SafetyTraining,
-    Session,
     TimeLog,
 )
 
@@ -148,7 +145,8 @@ def anonymise(erasure: Anonymisation) -> None:
     """Erase what the timetable and the workshop say of a learner beyond the figures:
     the émargement's lines, the evidence and the time logs stay (hours, rates and
     competencies counted as before); their free texts, the medical fitness (health
-    data) and the stored sign-in sheets that print the name go."""
+    data) go; the sign-in sheets that print the name go with the documents
+    (``documents.anonymise_sign_in_sheets``)."""
     learner = erasure.learner
     mine = Q(learner=learner)
     excused = Q(status=AttendanceStatus.EXCUSED)
@@ -158,46 +156,3 @@ def anonymise(erasure: Anonymisation) -> None:
     erase(CompetencyEvidence, mine, note="")
     erasure.redact_fields(CompetencyEvidence, mine, "reference")
     MedicalFitness.objects.filter(learner=learner).delete()
-    for sheet in sign_in_sheets_of(learner):
-        erasure.delete_file(sheet.file)
-
-
-def sign_in_sheets_of(learner: Learner) -> list[IssuedDocument]:
-    """The feuilles d'émargement issued for a week this learner may be printed on: a week
-    of one of their sessions or of their enrolment in a cohort. Found by the label the
-    register files them under (they belong to no one learner)."""
-    # Imported here: the documents build the livret from this module's portfolio.
-    from .documents import sign_in_sheet_subject
-
-    weeks: set[tuple[int, datetime.date]] = set()
-    cohorts: dict[int, Cohort] = {}
-    for session in (
-        Session.objects.filter(Q(attendances__learner=learner) | Q(learners=learner))
-        .select_related("cohort")
-        .distinct()
-    ):
-        cohorts[session.cohort_id] = session.cohort
-        weeks.add((session.cohort_id, _monday(timezone.localdate(session.start))))
-    for enrolment in Enrolment.objects.filter(learner=learner).select_related("cohort"):
-        cohorts[enrolment.cohort_id] = enrolment.cohort
-        monday, last = (
-            _monday(enrolment.start_date),
-            enrolment.end_date or enrolment.cohort.end_date,
-        )
-        while monday <= last:
-            weeks.add((enrolment.cohort_id, monday))
-            monday += datetime.timedelta(weeks=1)
-    # Labelled as when they were issued: in the school's language.
-    with translation.override(settings.LANGUAGE_CODE):
-        labels = {
-            sign_in_sheet_subject(cohorts[cohort], week=monday).label for cohort, monday in weeks
-        }
-    return list(
-        IssuedDocument.objects.filter(
-            kind="feuille_emargement", learner__isnull=True, subject__in=labels
-        )
-    )
-
-
-def _monday(day: datetime.date) -> datetime.date:
-    return day - datetime.timedelta(days=day.weekday())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -25,8 +26,38 @@ from .scheduling import Candidate
 CHANGEABLE = frozenset({"course", "trainer", "room", "start", "end", "learners", "machines"})
 
 
+@dataclass
+class Planned:
+    """A session checked against the timetable, its resources locked: ``write()`` it in
+    the same transaction. The back office checks in its form and writes on save; the
+    other callers do both at once (``session_create``, ``session_update``)."""
+
+    session: Session
+    learners: tuple[Learner, ...]
+    machines: tuple[Machine, ...]
+
+    def write(self) -> Session:
+        if self.session.pk is not None:
+            self.session.sequence += 1
+        save_checked(self.session)
+        self.session.learners.set(self.learners)
+        self.session.machines.set(self.machines)
+        return self.session
+
+
+def _in_the_writing_transaction() -> None:
+    # The check's locks last as long as the transaction: outside one they would be
+    # gone before the write, and a second process could book the same slot meanwhile.
+    if not transaction.get_connection().in_atomic_block:
+        raise TypeError("plan a session inside the transaction that writes it")
+
+
 @transaction.atomic
-def session_create(
+def session_create(*, by: User | None = None, **fields: Any) -> Session:
+    return session_plan_create(by=by, **fields).write()
+
+
+def session_plan_create(
     *,
     course: Course,
     cohort: Cohort,
@@ -37,7 +68,8 @@ def session_create(
     learners: Iterable[Learner] = (),
     machines: Iterable[Machine] = (),
     by: User | None = None,
-) -> Session:
+) -> Planned:
+    _in_the_writing_transaction()
     candidate = Candidate(
         course=course,
         cohort=cohort,
@@ -50,10 +82,7 @@ def session_create(
     )
     session = _session(candidate)
     _refuse(_clean(session) + scheduling.problems([candidate]))
-    save_checked(session)
-    session.learners.add(*candidate.learners)
-    session.machines.add(*candidate.machines)
-    return session
+    return Planned(session, candidate.learners, candidate.machines)
 
 
 @transaction.atomic
@@ -62,6 +91,11 @@ def session_update(*, session: Session, by: User | None = None, **changes: Any) 
 
     Returns the session as stored: the instance passed in is not updated.
     """
+    return session_plan_update(session=session, by=by, **changes).write()
+
+
+def session_plan_update(*, session: Session, by: User | None = None, **changes: Any) -> Planned:
+    _in_the_writing_transaction()
     if unknown := set(changes) - CHANGEABLE:
         raise TypeError(f"session_update() cannot change {sorted(unknown)}")
     # Lock the row: two edits of one session must not both start from the same version.
@@ -79,11 +113,7 @@ def session_update(*, session: Session, by: User | None = None, **changes: Any) 
         setattr(session, field, value)
     candidate = Candidate.of(session, learners=learners, machines=machines)
     _refuse(_clean(session) + scheduling.problems([candidate], exclude=[session.pk]))
-    session.sequence += 1
-    save_checked(session)
-    session.learners.set(learners)
-    session.machines.set(machines)
-    return session
+    return Planned(session, learners, machines)
 
 
 @transaction.atomic

@@ -45,7 +45,6 @@ from .attendance import (
     participants,
     roll_call_sessions,
 )
-from .calendar import calendar_url
 from .forms import AcceptForm, DeclineForm, InspectionForm, OrderForm, PlanForm, TimeLogForm
 from .models import (
     Attendance,
@@ -189,7 +188,7 @@ def my_week(request: AuthenticatedRequest) -> HttpResponse:
 
 def _own_week(request: AuthenticatedRequest, context: dict[str, Any]) -> HttpResponse:
     """The user's own week, with their personal calendar link to subscribe to."""
-    context["calendar_url"] = calendar_url(request, request.user)
+    context["calendar_url"] = request.user.get_calendar_url(request)
     return render(request, "courses/week.html", context)
 
 
@@ -628,7 +627,7 @@ def today_section(request: AuthenticatedRequest) -> Section | None:
             .select_related("course", "cohort", "room")
             .order_by("start", "pk")
         )
-        context["calendar_url"] = calendar_url(request, user)
+        context["calendar_url"] = user.get_calendar_url(request)
         context["calendar_qr"] = segno.make(context["calendar_url"], error="m").svg_inline(
             scale=3, dark="#2f3b45", title=_("QR code du lien d'agenda")
         )

@@ -20,7 +20,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -89,12 +90,18 @@ class OfferQuerySet(models.QuerySet["PlacementOffer"]):
         return self.filter(start_date__lte=last, end_date__gte=first)
 
     def with_places_taken(self) -> OfferQuerySet:
-        """Each offer's accepted applications, as ``places_taken``."""
-        return self.annotate(
-            places_taken=models.Count(
-                "applications", filter=Q(applications__status=ApplicationStatus.ACCEPTED)
-            )
+        """Each offer's places taken, as ``places_taken``: its applications that hold one
+        (``ApplicationQuerySet.holding``). The lists show it, and the acceptance and the
+        change of an offer's places count it, under the offer's lock."""
+        holding = (
+            Application.objects.holding()
+            .filter(offer=OuterRef("pk"))
+            .order_by()
+            .values("offer")
+            .annotate(count=models.Count("pk"))
+            .values("count")
         )
+        return self.annotate(places_taken=Coalesce(Subquery(holding), 0))
 
 
 class PlacementOffer(models.Model):
@@ -158,7 +165,7 @@ class PlacementOffer(models.Model):
     def check_places(self, places: int) -> None:
         """An offer cannot count fewer places than the applications it accepted.
         (``services.offer_places_hold`` checks it again under the offer's lock.)"""
-        accepted = Application.objects.filter(offer=self).holding().count()
+        accepted = self.count_places_taken()
         if places < accepted:
             raise ValidationError(
                 {
@@ -169,6 +176,13 @@ class PlacementOffer(models.Model):
                     % {"count": accepted}
                 }
             )
+
+    def count_places_taken(self) -> int:
+        """The places taken now, read in a statement of its own: after the offer's row is
+        locked, PostgreSQL's read-committed snapshot of *this* statement sees every
+        acceptance committed before the lock was granted (a subquery in the locking
+        ``SELECT`` would count with the snapshot taken before the wait)."""
+        return Application.objects.filter(offer=self).holding().count()
 
     def can_be_changed_by(self, user: AnyUser) -> bool:
         return role_of(user) == Role.STAFF or (

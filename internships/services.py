@@ -239,7 +239,7 @@ def application_accept(application: Application, *, by: User) -> Placement:
         raise ValidationError(_("Cette candidature a déjà reçu une réponse."))
     if offer.status not in (OfferStatus.PUBLISHED, OfferStatus.FILLED):
         raise ValidationError(_("Cette offre n'est plus ouverte."))
-    taken = Application.objects.filter(offer=offer).holding().count()
+    taken = offer.count_places_taken()
     if taken >= offer.places:
         raise ValidationError(
             ngettext(

@@ -27,6 +27,7 @@ from .registry import Registry
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
+    from django.http import HttpRequest
     from django_stubs_ext import StrOrPromise
 
 
@@ -105,6 +106,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         """The path of this user's live calendar (the feed of the timetable app, found by
         its URL name); the token in it is the credential, given on first use."""
         return reverse("calendar-feed", args=[self.get_calendar_token()])
+
+    def get_calendar_url(self, request: HttpRequest) -> str:
+        """The absolute address of this user's live calendar, as the pages and the API
+        give it to subscribe to."""
+        return request.build_absolute_uri(self.get_calendar_path())
 
     def rotate_calendar_token(self) -> str:
         """A new secret: the old feed URL stops answering at once."""

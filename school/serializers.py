@@ -245,7 +245,7 @@ class MeSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.URLField())
     def get_calendar_url(self, user: User) -> str:
         """The personal live calendar (RFC 5545 feed); its secret token is the credential."""
-        return self.context["request"].build_absolute_uri(user.get_calendar_path())
+        return user.get_calendar_url(self.context["request"])
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_children(self, user: User) -> list[int]:

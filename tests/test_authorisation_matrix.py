@@ -43,6 +43,10 @@ from school.privacy import learner_export
 from tests.clients import Client
 from tests.matrix_world import NAMES, NOW, SIDES, Side, World, build_world
 
+# The module builds its rows once (a module-scoped fixture): under pytest-xdist, all
+# its tests run on one worker instead of each worker building them again.
+pytestmark = pytest.mark.xdist_group("authorisation_matrix")
+
 ROLES = (
     "anonymous",
     "staff",

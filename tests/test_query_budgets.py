@@ -43,6 +43,10 @@ STAFF, TRAINER, PARTNER, LEARNER, GUARDIAN = (
     Role.LEARNER,
     Role.GUARDIAN,
 )
+# The module builds its rows once (a module-scoped fixture): under pytest-xdist, all
+# its tests run on one worker instead of each worker building them again.
+pytestmark = pytest.mark.xdist_group("query_budgets")
+
 EVERYONE = (STAFF, TRAINER, PARTNER, LEARNER, GUARDIAN)
 FEW, MANY = 1, 50
 

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.http import http_date
 
-from courses.calendar import Feed, calendar_url
+from courses.calendar import Feed
 from courses.models import Session, SessionStatus
 from school.models import Enrolment, Role, User
 from tests.clients import Client
@@ -464,7 +464,7 @@ def test_calendar_url_is_absolute_and_gives_a_token_on_first_use(db: None) -> No
     user = UserFactory(role=Role.LEARNER)
     assert user.calendar_token is None
 
-    url = calendar_url(RequestFactory().get("/"), user)
+    url = user.get_calendar_url(RequestFactory().get("/"))
 
     user.refresh_from_db()
     assert url == f"http://testserver/calendar/{user.calendar_token}.ics"

@@ -52,6 +52,10 @@ from school.models import (
 )
 from tests.factories import UserFactory
 
+# The module builds its rows once (a module-scoped fixture): under pytest-xdist, all
+# its tests run on one worker instead of each worker building them again.
+pytestmark = pytest.mark.xdist_group("seed_large")
+
 PARIS = ZoneInfo("Europe/Paris")
 # A Thursday morning of the second school year: sessions behind and ahead.
 NOW = datetime.datetime(2026, 11, 26, 10, 30, tzinfo=PARIS)

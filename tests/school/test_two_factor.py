@@ -86,15 +86,16 @@ def test_a_staff_member_enrols_an_app_with_its_code_and_then_opens_the_admin() -
         hurried = client.post("/connexion/double-facteur/", {"code": code_of(device)})
         assert "attendez quelques secondes" in hurried.content.decode()
 
+    # Still on the pinned clock: the session was opened at NOW and lasts a school day.
     with time_machine.travel(NOW + datetime.timedelta(seconds=5), tick=False):
         done = client.post(
             "/connexion/double-facteur/", {"code": code_of(device), "next": "/admin/"}
         )
-    assert done.status_code == 302 and done["Location"] == "/admin/"
-    device.refresh_from_db()
-    assert device.confirmed
-    assert client.get("/admin/").status_code == 200
-    assert client.get("/api/v1/learners/").status_code == 200
+        assert done.status_code == 302 and done["Location"] == "/admin/"
+        device.refresh_from_db()
+        assert device.confirmed
+        assert client.get("/admin/").status_code == 200
+        assert client.get("/api/v1/learners/").status_code == 200
 
 
 def test_an_enrolled_staff_member_types_the_code_at_each_sign_in_and_each_code_opens_once() -> None:
