@@ -31,7 +31,7 @@ run: $(VENV)/.installed-run
 # with PYTEST_ARGS="--randomly-seed=N" (docs/tests.md).
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -rs $(PYTEST_ARGS)
 
 # The user guide's screenshots (docs/guide/screenshots/), taken again by the browser
 # tests of the everyday journeys and home pages (needs Chromium at /usr/bin/chromium).

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import datetime
+import io
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.utils import translation
 from rest_framework.test import APIClient
 
 from school.models import User
 from tests.clients import Client
+from tests.module_scope import fast_and_collectless, kept_for_the_module
 
 
 @pytest.fixture
@@ -103,10 +107,39 @@ def _back_to_the_default_language() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_collectless(settings: Any) -> None:
-    # Real hashing costs ~0.2 s a user; the manifest needs collectstatic: neither is under test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def _fast_and_collectless() -> Iterator[None]:
+    with fast_and_collectless():
+        yield
+
+
+# Wednesday 2 December 2026, 14 h in Paris: the demo term began on last week's Monday, so
+# the demo has seven school days of roll calls behind it and this afternoon's sessions run.
+DEMO_NOW = datetime.datetime(2026, 12, 2, 13, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(scope="module")
+def seeded_demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """The demo school, seeded once for the module at ``DEMO_NOW`` (~2 s a run), and what
+    ``seed_demo`` printed. A module uses it for all its tests or for none:
+    ``pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_demo")]``."""
+
+    def seed() -> str:
+        out = io.StringIO()
+        call_command("seed_demo", stdout=out)
+        return out.getvalue()
+
+    yield from kept_for_the_module(django_db_blocker, DEMO_NOW, seed)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The demo kept for a module stands in its database for every test of it: a test
+    # that did not ask for it would find it there (tests/module_scope.py).
+    modules: dict[str, set[bool]] = {}
+    for item in items:
+        uses = "seeded_demo" in getattr(item, "fixturenames", ())
+        modules.setdefault(item.nodeid.split("::")[0], set()).add(uses)
+    mixed = sorted(module for module, uses in modules.items() if len(uses) > 1)
+    if mixed:
+        raise pytest.UsageError(
+            "These modules use seeded_demo in some tests only: " + ", ".join(mixed)
+        )

@@ -17,14 +17,11 @@ from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import TestCase
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
-from courses import orders
-from courses.models import Attendance, OrderStatus, SessionSeries, TimeLog, WorkshopOrder
+from courses.models import Attendance, SessionSeries, TimeLog, WorkshopOrder
 from internships import services as placements
 from internships.models import (
     Absence,
@@ -37,7 +34,6 @@ from internships.models import (
     Visit,
     hash_token,
 )
-from school import batches
 from school.models import (
     Cohort,
     DocumentBatch,
@@ -74,13 +70,12 @@ from tests.factories import (
     UserFactory,
     VisitFactory,
 )
+from tests.states import NOW, batch_run, order_delivered, order_planned
 
 SIDES = ("A", "B")
 # Monday 30 November 2026, 9 h in Paris: the morning sessions of both sides are running
 # (hours may be logged on them), the spring placements are still to come.
-NOW = datetime.datetime(2026, 11, 30, 8, 0, tzinfo=datetime.UTC)
 SESSION_START = datetime.datetime(2026, 11, 30, 7, 0, tzinfo=datetime.UTC)
-PDF = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n"
 
 # The words of each side. Each appears only in that side's records (names, titles…).
 NAMES: dict[str, dict[str, str]] = {
@@ -274,62 +269,29 @@ class World:
 
         self._order(s, names, trainer)
         self._placement(s, side, names)
-        s.batch = self._batch(s)
+        s.batch = batch_run(s.cohort, by=self.staff)
         s.booklet = IssuedDocument.objects.get(batch_item__batch=s.batch, learner=s.learner)
 
     def _order(self, s: Side, names: dict[str, str], trainer: User) -> None:
         """Placed by the side's partner, made by its learner, delivered with its report."""
-        order = orders.order_place(
+        order = order_planned(
             company=s.company,
-            drawing=SimpleUploadedFile("plan.pdf", PDF, "application/pdf"),
-            by=s.partner,
-            reference=f"REF-{names['order'].split()[-1].upper()}",
-            description=f"{names['order']} de serrage",
-            material="Acier C45",
-            quantity=2,
-            tolerances="",
-            requested_date=datetime.date(2027, 2, 15),
-            target_price=Decimal("480"),
-        )
-        order.competencies.set([s.competency])
-        orders.order_review(order, by=self.staff)
-        orders.order_accept(
-            order,
-            by=self.staff,
-            price=Decimal("450"),
-            planned_start=datetime.date(2026, 11, 30),
-            planned_end=datetime.date(2027, 2, 15),
+            partner=s.partner,
+            staff=self.staff,
             supervisor=trainer,
-        )
-        orders.order_plan(order, by=self.staff, sessions=[s.session], learners=[s.learner])
-        s.time_log = orders.time_log_record(
-            order=order,
+            competency=s.competency,
             session=s.session,
             learner=s.learner,
-            hours=Decimal("1"),
-            operation="turning",
-            by=self.staff,
-            parts_made=2,
+            reference=f"REF-{names['order'].split()[-1].upper()}",
+            description=f"{names['order']} de serrage",
+            due=datetime.date(2027, 2, 15),
         )
-        orders.order_advance(order, to=OrderStatus.QUALITY_CONTROL, by=self.staff)
-        inspection = orders.inspection_record(
-            order=order,
-            by=self.staff,
-            characteristics=[
-                {
-                    "name": "Alesage",
-                    "nominal": "20",
-                    "lower_tolerance": "0",
-                    "upper_tolerance": "0.021",
-                    "values": ["20.010"],
-                }
-            ],
+        inspection = order_delivered(
+            order, session=s.session, learner=s.learner, staff=self.staff, trainer=trainer
         )
-        orders.inspection_countersign(inspection, by=self.staff)
-        orders.order_advance(order, to=OrderStatus.DELIVERED, by=self.staff)
-        inspection.refresh_from_db()
         s.report = inspection.document
         s.order = WorkshopOrder.objects.get(pk=order.pk)
+        s.time_log = TimeLog.objects.get(order=order)
 
     def _placement(self, s: Side, side: str, names: dict[str, str]) -> None:
         """Applied, accepted, scheduled, ready to sign; visited, an absence, an open
@@ -370,12 +332,6 @@ class World:
         s.offer.refresh_from_db()
         s.application.refresh_from_db()
         s.placement = Placement.objects.get(pk=placement.pk)
-
-    def _batch(self, s: Side) -> DocumentBatch:
-        # The batch's tasks run once its items are committed: here, at the capture's end.
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            batch = batches.batch_create(kind="livret_competences", cohort=s.cohort, by=self.staff)
-        return batch
 
     def _back_office_rows(self) -> None:
         """A row of each model the admin shows and the sides do not make."""

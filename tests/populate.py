@@ -23,12 +23,9 @@ from decimal import Decimal
 from typing import Any
 from unittest import mock
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import TestCase
-
 from courses import orders
 from courses.attendance import attendance_mark
-from courses.models import Derogation, OrderStatus, WorkshopOrder
+from courses.models import Derogation, WorkshopOrder
 from internships import services as placements
 from internships.models import (
     Absence,
@@ -40,7 +37,7 @@ from internships.models import (
     TutorEvaluation,
     hash_token,
 )
-from school import batches, documents
+from school import documents
 from school.models import Cohort, DocumentBatch, Guardian, Learner, Role, User
 from school.services import enrolment_change_status
 from tests.factories import (
@@ -69,15 +66,13 @@ from tests.factories import (
     UserFactory,
     VisitFactory,
 )
+from tests.states import NOW, PDF, batch_run, order_delivered, order_planned
 
-# Monday 30 November 2026, 9 h in Paris: the cast's morning session is running (hours
-# may be logged on it, a roll call taken), this week's timetable is the one shown.
-NOW = datetime.datetime(2026, 11, 30, 8, 0, tzinfo=datetime.UTC)
+# NOW (tests/states.py): the cast's morning session is running.
 THIS_MONDAY_7H = datetime.datetime(2026, 11, 30, 6, 0, tzinfo=datetime.UTC)
 LAST_MONDAY_7H = THIS_MONDAY_7H - datetime.timedelta(days=7)
 # The learner's placements follow each other week after week from this Monday on.
 FIRST_PLACEMENT = datetime.date(2026, 12, 7)
-PDF = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n"
 
 
 @contextlib.contextmanager
@@ -324,30 +319,16 @@ class Rows:
         """Placed by the partner, accepted with the trainer as supervisor, planned with
         the learner on ``session`` (this morning's)."""
         cast = self.cast
-        order = orders.order_place(
+        return order_planned(
             company=cast.company,
-            drawing=SimpleUploadedFile("plan.pdf", PDF, "application/pdf"),
-            by=cast.partner,
+            partner=cast.partner,
+            staff=cast.staff,
+            supervisor=cast.trainer,
+            competency=cast.competency,
+            session=session or cast.session,
+            learner=cast.learner,
             reference=f"BRIDE-{n}",
             description="Bride de serrage",
-            material="Acier C45",
-            quantity=2,
-            tolerances="",
-            requested_date=NOW.date() + datetime.timedelta(days=5),
-            target_price=Decimal("480"),
-        )
-        order.competencies.set([cast.competency])
-        orders.order_review(order, by=cast.staff)
-        orders.order_accept(
-            order,
-            by=cast.staff,
-            price=Decimal("450"),
-            planned_start=NOW.date(),
-            planned_end=NOW.date() + datetime.timedelta(days=5),
-            supervisor=cast.trainer,
-        )
-        return orders.order_plan(
-            order, by=cast.staff, sessions=[session or cast.session], learners=[cast.learner]
         )
 
     def order(self, n: int) -> None:
@@ -355,32 +336,13 @@ class Rows:
         parts measured, report countersigned."""
         cast = self.cast
         session = self._past_session(n)
-        order = self._planned_order(n, session)
-        orders.time_log_record(
-            order=order,
+        order_delivered(
+            self._planned_order(n, session),
             session=session,
             learner=cast.learner,
-            hours=Decimal("1"),
-            operation="turning",
-            by=cast.trainer,
-            parts_made=2,
+            staff=cast.staff,
+            trainer=cast.trainer,
         )
-        orders.order_advance(order, to=OrderStatus.QUALITY_CONTROL, by=cast.staff)
-        inspection = orders.inspection_record(
-            order=order,
-            by=cast.staff,
-            characteristics=[
-                {
-                    "name": "Alésage",
-                    "nominal": "20",
-                    "lower_tolerance": "0",
-                    "upper_tolerance": "0.021",
-                    "values": ["20.010", "20.012"],
-                }
-            ],
-        )
-        orders.inspection_countersign(inspection, by=cast.trainer)
-        orders.order_advance(order, to=OrderStatus.DELIVERED, by=cast.staff)
 
     def order_under_way(self, n: int) -> None:
         self._planned_order(n)
@@ -514,12 +476,8 @@ class Rows:
     # -- documents --------------------------------------------------------------------
 
     def document_batch(self, n: int, cohort: Cohort | None = None) -> DocumentBatch:
-        # The batch's tasks run once its items are committed: here, at the capture's end.
-        with placeholder_pdfs(), TestCase.captureOnCommitCallbacks(execute=True):
-            batch = batches.batch_create(
-                kind="livret_competences", cohort=cohort or self.cast.cohort, by=self.cast.staff
-            )
-        return batch
+        with placeholder_pdfs():
+            return batch_run(cohort or self.cast.cohort, by=self.cast.staff)
 
 
 Builder = Callable[[Rows, int], Any]

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import pytest
 from django.contrib import admin
-from django.core.management import call_command
 from django.urls import reverse
 
 from school.models import User
 from tests.clients import Client
 
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_demo")]
+
 WITH_ROWS = ("courses", "internships")
 
 
-@pytest.mark.django_db
 def test_the_change_page_of_every_workshop_and_placement_row_opens() -> None:
-    call_command("seed_demo", verbosity=0)
     client = Client()
     client.force_login(User.objects.get(email="direction@metaltech.test"))
     opened = 0

@@ -25,14 +25,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from django.http import HttpResponse
-from django.test import RequestFactory, override_settings
+from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -42,6 +40,7 @@ from zeal import zeal_ignore
 from school.privacy import learner_export
 from tests.clients import Client
 from tests.matrix_world import NAMES, NOW, SIDES, Side, World, build_world
+from tests.module_scope import kept_for_the_module
 
 # The module builds its rows once (a module-scoped fixture): under pytest-xdist, all
 # its tests run on one worker instead of each worker building them again.
@@ -697,28 +696,12 @@ def test_each_entry_gives_exactly_the_parameters_of_its_url(in_world: World) -> 
 
 @pytest.fixture(scope="module")
 def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
-    travel = time_machine.travel(NOW, tick=True)
-    travel.start()
-    outer = transaction.atomic()
-    try:
-        with django_db_blocker.unblock():
-            outer.__enter__()
-            try:
-                with override_settings(
-                    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-                ):
-                    built = build_world()
-                    built.sessions = _sign_in(built)
-            except BaseException:
-                transaction.set_rollback(True)
-                outer.__exit__(None, None, None)
-                raise
-        yield built
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-    finally:
-        travel.stop()
+    def build() -> World:
+        built = build_world()
+        built.sessions = _sign_in(built)
+        return built
+
+    yield from kept_for_the_module(django_db_blocker, NOW, build)
 
 
 def _sign_in(world: World) -> dict[str, str]:

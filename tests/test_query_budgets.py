@@ -22,10 +22,9 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import translation
 from rest_framework.test import APIClient
@@ -34,6 +33,7 @@ from zeal import NPlusOneError, zeal_ignore
 from school.api import router
 from school.models import Role, User
 from tests.clients import Client
+from tests.module_scope import fast_and_collectless
 from tests.populate import BUILDERS, NOW, Cast, Rows
 
 STAFF, TRAINER, PARTNER, LEARNER, GUARDIAN = (
@@ -415,18 +415,10 @@ def _measure_group(
 
 @pytest.fixture(scope="module")
 def budgets(django_db_setup: None, django_db_blocker: Any) -> dict[str, Budget]:
-    # What tests/conftest.py sets for each test, set here for the module's rows.
-    fast_and_collectless = override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-    )
     try:
         with (
             django_db_blocker.unblock(),
-            fast_and_collectless,
+            fast_and_collectless(),
             time_machine.travel(NOW, tick=False),
             transaction.atomic(),
         ):

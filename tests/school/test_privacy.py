@@ -7,7 +7,6 @@ import json
 import zipfile
 
 import pytest
-from django.core.management import call_command
 
 from courses.models import Attendance, CompetencyEvidence
 from internships.models import Application, Placement
@@ -15,12 +14,7 @@ from school.models import IssuedDocument, Learner, User
 from school.privacy import learner_export
 from tests.clients import Client
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo() -> None:
-    call_command("seed_demo", verbosity=0)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_demo")]
 
 
 def contents(data: bytes) -> tuple[dict, dict[str, bytes]]:
@@ -29,7 +23,7 @@ def contents(data: bytes) -> tuple[dict, dict[str, bytes]]:
     return json.loads(files.pop("donnees.json")), files
 
 
-def test_a_learner_s_export_holds_all_of_their_data_and_nobody_else_s(demo: None) -> None:
+def test_a_learner_s_export_holds_all_of_their_data_and_nobody_else_s() -> None:
     lea = Learner.objects.get(user__email="eleve@metaltech.test")
     lucas = Learner.objects.get(first_name="Lucas", last_name="Bernard")
     data, files = contents(learner_export(lea))
@@ -58,7 +52,7 @@ def test_a_learner_s_export_holds_all_of_their_data_and_nobody_else_s(demo: None
     assert lucas_data["learner"][0]["id"] == lucas.pk
 
 
-def test_staff_download_it_from_the_back_office(demo: None) -> None:
+def test_staff_download_it_from_the_back_office() -> None:
     lea = Learner.objects.get(user__email="eleve@metaltech.test")
     client = Client()
     client.force_login(User.objects.get(email="direction@metaltech.test"))

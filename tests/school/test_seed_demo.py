@@ -26,7 +26,9 @@ from school.models import (
     User,
 )
 
-pytestmark = pytest.mark.django_db
+# Seeded once for the module (tests/conftest.py); a test that seeds again does so in its
+# own savepoint, rolled back after it.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_demo")]
 
 SEEDED_APPS = ("school", "companies", "courses")
 
@@ -55,7 +57,6 @@ def token_for(client: APIClient, email: str, password: str) -> str:
 
 
 def test_running_it_twice_changes_nothing() -> None:
-    seed()
     first = every_seeded_row()
 
     seed()
@@ -63,8 +64,8 @@ def test_running_it_twice_changes_nothing() -> None:
     assert every_seeded_row() == first
 
 
-def test_it_prints_the_five_logins_and_the_password() -> None:
-    out = seed()
+def test_it_prints_the_five_logins_and_the_password(seeded_demo: str) -> None:
+    out = seeded_demo
 
     assert "metaltech-demo" in out
     for account in DEMO_LOGINS:
@@ -73,8 +74,6 @@ def test_it_prints_the_five_logins_and_the_password() -> None:
 
 @pytest.mark.parametrize("account", DEMO_LOGINS, ids=lambda account: account.role)
 def test_each_demo_login_gets_a_token_and_its_role(api_client: APIClient, account: Any) -> None:
-    seed()
-
     token = token_for(api_client, account.email, DEMO_PASSWORD)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = api_client.get("/api/v1/me/").json()
@@ -83,7 +82,6 @@ def test_each_demo_login_gets_a_token_and_its_role(api_client: APIClient, accoun
 
 
 def test_seeding_again_restores_a_demo_password(api_client: APIClient) -> None:
-    seed()
     user = User.objects.get(email=LEARNER_EMAIL)
     user.set_password("changed-by-a-visitor")
     user.save()
@@ -96,7 +94,6 @@ def test_seeding_again_restores_a_demo_password(api_client: APIClient) -> None:
 def test_the_demo_learner_is_a_minor_for_a_year_in_the_parents_care(
     api_client: APIClient,
 ) -> None:
-    seed()
     learner = Learner.objects.get(user__email=LEARNER_EMAIL)
     today = timezone.localdate()
 
@@ -112,7 +109,6 @@ def test_the_demo_learner_is_a_minor_for_a_year_in_the_parents_care(
 
 
 def test_the_partner_login_is_a_company_tutor(api_client: APIClient) -> None:
-    seed()
     contact = Contact.objects.get(user__email=PARTNER_EMAIL)
 
     api_client.credentials(
@@ -125,7 +121,6 @@ def test_the_partner_login_is_a_company_tutor(api_client: APIClient) -> None:
 
 
 def test_the_school_has_two_programmes_three_cohorts_and_forty_learners() -> None:
-    seed()
     today = timezone.localdate()
     learners = list(Learner.objects.all())
 
@@ -144,7 +139,6 @@ def test_the_school_has_two_programmes_three_cohorts_and_forty_learners() -> Non
 
 
 def test_every_minor_has_a_guardian_and_no_adult_needs_one() -> None:
-    seed()
     today = timezone.localdate()
 
     for learner in Learner.objects.prefetch_related("guardians"):
@@ -152,8 +146,6 @@ def test_every_minor_has_a_guardian_and_no_adult_needs_one() -> None:
 
 
 def test_a_withdrawal_and_a_suspension_leave_a_reason_in_the_history() -> None:
-    seed()
-
     for status in (EnrolmentStatus.WITHDRAWN, EnrolmentStatus.SUSPENDED):
         enrolment = Enrolment.objects.get(status=status)
         change = EnrolmentStatusChange.objects.filter(enrolment=enrolment).last()
@@ -162,7 +154,6 @@ def test_a_withdrawal_and_a_suspension_leave_a_reason_in_the_history() -> None:
 
 
 def test_companies_have_valid_sirets_that_no_real_company_holds() -> None:
-    seed()
     companies = list(Company.objects.prefetch_related("contacts"))
 
     assert len(companies) >= 12
@@ -174,7 +165,5 @@ def test_companies_have_valid_sirets_that_no_real_company_holds() -> None:
 
 
 def test_each_programme_has_an_illustrative_framework() -> None:
-    seed()
-
     for programme in Programme.objects.all():
         assert Competency.objects.filter(block__programme=programme).count() >= 6, programme

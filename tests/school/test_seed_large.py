@@ -14,12 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import models, transaction
 from django.db.models import F, Max, Min
-from django.test.utils import override_settings
 
 from companies.models import Company, Contact
 from courses.models import (
@@ -51,6 +49,7 @@ from school.models import (
     User,
 )
 from tests.factories import UserFactory
+from tests.module_scope import kept_for_the_module
 
 # The module builds its rows once (a module-scoped fixture): under pytest-xdist, all
 # its tests run on one worker instead of each worker building them again.
@@ -109,31 +108,15 @@ class Seeded:
 def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[Seeded]:
     """One school alone (rolled back), then two schools, kept for the module in a
     transaction rolled back at its end."""
-    travel = time_machine.travel(NOW, tick=True)
-    travel.start()
-    outer = transaction.atomic()
-    try:
-        with django_db_blocker.unblock():
-            outer.__enter__()
-            try:
-                with override_settings(
-                    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-                ):
-                    with transaction.atomic():
-                        seed(1)
-                        alone = fingerprint_of_the_first_school()
-                        transaction.set_rollback(True)
-                    built = Seeded(seed(2), alone, fingerprint_of_the_first_school())
-            except BaseException:
-                transaction.set_rollback(True)
-                outer.__exit__(None, None, None)
-                raise
-        yield built
-        with django_db_blocker.unblock():
+
+    def build() -> Seeded:
+        with transaction.atomic():
+            seed(1)
+            alone = fingerprint_of_the_first_school()
             transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-    finally:
-        travel.stop()
+        return Seeded(seed(2), alone, fingerprint_of_the_first_school())
+
+    yield from kept_for_the_module(django_db_blocker, NOW, build)
 
 
 @pytest.fixture

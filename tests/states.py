@@ -1,0 +1,106 @@
+"""Records in the states the services leave them, for the worlds of the tests that
+cross every page and route: the authorisation matrix's (tests/matrix_world.py) and the
+query budgets' (tests/populate.py). Each world names its own people; the way an order
+or a batch gets where it is lives here once.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
+
+from courses import orders
+from courses.models import Inspection, OrderStatus, WorkshopOrder
+from school import batches
+from school.models import Cohort, DocumentBatch, Learner, User
+
+# Monday 30 November 2026, 9 h in Paris: this morning's sessions are running (hours may
+# be logged on them, a roll call taken), this week's timetable is the one shown.
+NOW = datetime.datetime(2026, 11, 30, 8, 0, tzinfo=datetime.UTC)
+PDF = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n"
+
+
+def order_planned(
+    *,
+    company: Any,
+    partner: User,
+    staff: User,
+    supervisor: User,
+    competency: Any,
+    session: Any,
+    learner: Learner,
+    reference: str,
+    description: str,
+    due: datetime.date | None = None,
+) -> WorkshopOrder:
+    """Placed by the partner, reviewed and accepted by staff with ``supervisor`` in
+    charge, planned with ``learner`` on ``session``."""
+    due = due or NOW.date() + datetime.timedelta(days=5)
+    order = orders.order_place(
+        company=company,
+        drawing=SimpleUploadedFile("plan.pdf", PDF, "application/pdf"),
+        by=partner,
+        reference=reference,
+        description=description,
+        material="Acier C45",
+        quantity=2,
+        tolerances="",
+        requested_date=due,
+        target_price=Decimal("480"),
+    )
+    order.competencies.set([competency])
+    orders.order_review(order, by=staff)
+    orders.order_accept(
+        order,
+        by=staff,
+        price=Decimal("450"),
+        planned_start=NOW.date(),
+        planned_end=due,
+        supervisor=supervisor,
+    )
+    return orders.order_plan(order, by=staff, sessions=[session], learners=[learner])
+
+
+def order_delivered(
+    order: WorkshopOrder, *, session: Any, learner: Learner, staff: User, trainer: User
+) -> Inspection:
+    """The planned ``order`` made: an hour logged by ``trainer`` on ``session``, the parts
+    measured by staff and the report countersigned by ``trainer``, delivered."""
+    orders.time_log_record(
+        order=order,
+        session=session,
+        learner=learner,
+        hours=Decimal("1"),
+        operation="turning",
+        by=trainer,
+        parts_made=2,
+    )
+    orders.order_advance(order, to=OrderStatus.QUALITY_CONTROL, by=staff)
+    inspection = orders.inspection_record(
+        order=order,
+        by=staff,
+        characteristics=[
+            {
+                "name": "Alésage",
+                "nominal": "20",
+                "lower_tolerance": "0",
+                "upper_tolerance": "0.021",
+                "values": ["20.010", "20.012"],
+            }
+        ],
+    )
+    orders.inspection_countersign(inspection, by=trainer)
+    orders.order_advance(order, to=OrderStatus.DELIVERED, by=staff)
+    inspection.refresh_from_db()
+    return inspection
+
+
+def batch_run(cohort: Cohort, *, by: User) -> DocumentBatch:
+    """A batch of competency booklets for ``cohort``, its tasks run: they start once the
+    batch's items are committed, here at the capture's end."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return batches.batch_create(kind="livret_competences", cohort=cohort, by=by)
