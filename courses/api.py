@@ -439,9 +439,8 @@ class OrderViewSet(
             by=self._user(),
             sessions=data.validated_data["sessions"],
             learners=data.validated_data["learners"],
+            competencies=data.validated_data.get("competencies"),
         )
-        if "competencies" in data.validated_data:
-            planned.competencies.set(data.validated_data["competencies"])
         return self._answer(planned)
 
     @extend_schema(request=OrderAdvanceSerializer, responses=OrderSerializer)

@@ -26,6 +26,7 @@ from school.models import Cohort, Learner, User
 from . import orders, services
 from .demo_timetable import roll_calls, term_start
 from .models import (
+    ORDER_PATH,
     Competency,
     Course,
     Machine,
@@ -36,18 +37,6 @@ from .models import (
     WorkshopOrder,
 )
 from .scheduling import local_datetime
-
-# The order of the moves, up to each demo order's status.
-PATH = [
-    OrderStatus.SUBMITTED,
-    OrderStatus.REVIEWED,
-    OrderStatus.ACCEPTED,
-    OrderStatus.PLANNED,
-    OrderStatus.IN_PRODUCTION,
-    OrderStatus.QUALITY_CONTROL,
-    OrderStatus.DELIVERED,
-    OrderStatus.CLOSED,
-]
 
 
 class OrderRow(NamedTuple):
@@ -185,10 +174,10 @@ def _walk(
             order, by=staff, reason=_("Inox soudé : hors des équipements de l'atelier.")
         )
         return
-    target = PATH.index(OrderStatus(row.status))
+    target = ORDER_PATH.index(OrderStatus(row.status))
     today = timezone.localdate()
     orders.order_review(order, by=staff, note=_("Faisable en atelier conventionnel."))
-    if target >= PATH.index(OrderStatus.ACCEPTED):
+    if target >= ORDER_PATH.index(OrderStatus.ACCEPTED):
         orders.order_accept(
             order,
             by=staff,
@@ -197,10 +186,10 @@ def _walk(
             planned_end=today + datetime.timedelta(weeks=5),
             supervisor=trainer,
         )
-    if target >= PATH.index(OrderStatus.PLANNED) and sessions and makers:
+    if target >= ORDER_PATH.index(OrderStatus.PLANNED) and sessions and makers:
         order.competencies.set(competencies)
         orders.order_plan(order, by=staff, sessions=sessions, learners=makers)
-    if target >= PATH.index(OrderStatus.IN_PRODUCTION) and sessions:
+    if target >= ORDER_PATH.index(OrderStatus.IN_PRODUCTION) and sessions:
         # Orders share the two mornings: 1.5 h each, never more than a session lasts.
         session = sessions[target % len(sessions)]
         for learner in makers:
@@ -214,7 +203,7 @@ def _walk(
                 parts_made=row.quantity // len(makers) + 1,
                 by=trainer,
             )
-    if target >= PATH.index(OrderStatus.QUALITY_CONTROL):
+    if target >= ORDER_PATH.index(OrderStatus.QUALITY_CONTROL):
         orders.order_advance(order, to=OrderStatus.QUALITY_CONTROL, by=trainer)
         orders.inspection_record(
             order=order,
@@ -230,8 +219,8 @@ def _walk(
                 for name, nominal, lower, upper, values in row.inspection
             ],
         )
-    if target >= PATH.index(OrderStatus.DELIVERED):
+    if target >= ORDER_PATH.index(OrderStatus.DELIVERED):
         orders.inspection_countersign(order.inspection, by=trainer)
         orders.order_advance(order, to=OrderStatus.DELIVERED, by=staff)
-    if target >= PATH.index(OrderStatus.CLOSED):
+    if target >= ORDER_PATH.index(OrderStatus.CLOSED):
         orders.order_advance(order, to=OrderStatus.CLOSED, by=staff, note=_("Facturée."))

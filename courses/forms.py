@@ -11,7 +11,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from companies.models import Company
+from companies.forms import company_choice_for
 from school.models import Learner, Role, User
 
 from .models import Competency, Machine, Operation, Session, WorkshopOrder
@@ -37,12 +37,7 @@ class OrderForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        company = self.fields["company"]
-        assert isinstance(company, forms.ModelChoiceField)  # noqa: S101
-        company.queryset = Company.objects.visible_to(user)
-        # A partner of one company orders for it: chosen already.
-        if not self.is_bound and (sole := Company.objects.visible_to(user).sole()):
-            self.initial.setdefault("company", sole.pk)
+        company_choice_for(self, user)
         self.fields["drawing"].help_text = _("PDF, DXF, STEP, PNG ou JPEG.")
 
 

@@ -45,6 +45,7 @@ from school.models import Programme
 
 from .demo import FRAMEWORKS
 from .models import (
+    ORDER_PATH,
     Attendance,
     AttendanceStatus,
     Characteristic,
@@ -750,16 +751,6 @@ DIMENSIONS = (
     ("Ø25 g6", "25", "-0.020", "-0.007"),
     ("Entraxe 32 ± 0,05", "32", "-0.05", "0.05"),
 )
-PATH = (
-    OrderStatus.SUBMITTED,
-    OrderStatus.REVIEWED,
-    OrderStatus.ACCEPTED,
-    OrderStatus.PLANNED,
-    OrderStatus.IN_PRODUCTION,
-    OrderStatus.QUALITY_CONTROL,
-    OrderStatus.DELIVERED,
-    OrderStatus.CLOSED,
-)
 DECLINE_REASONS = (
     "Tolérances hors de portée des machines de l'atelier",
     "Délai incompatible avec le calendrier des PFMP",
@@ -861,8 +852,8 @@ def _order(
     elif first <= today:
         status = OrderStatus.IN_PRODUCTION
     else:
-        status = rng.choices(PATH[:4], weights=(15, 15, 20, 50))[0]
-    planned = status not in (OrderStatus.DECLINED, *PATH[:3])
+        status = rng.choices(ORDER_PATH[:4], weights=(15, 15, 20, 50))[0]
+    planned = status not in (OrderStatus.DECLINED, *ORDER_PATH[:3])
     if not planned:
         sessions = []
     supervisor = sessions[0].trainer if sessions else None
@@ -885,12 +876,12 @@ def _order(
         created_at=created,
     )
     plan = OrderPlan(order, sessions, [], rng.sample(competencies[cohort.programme], 2), [], [])
-    if status in (OrderStatus.IN_PRODUCTION, OrderStatus.QUALITY_CONTROL, *PATH[6:]):
+    if status in (OrderStatus.IN_PRODUCTION, OrderStatus.QUALITY_CONTROL, *ORDER_PATH[6:]):
         _logs(rng, plan, now)
     if not plan.learners and sessions:
         group = sessions[0].present or [x.pk for x in cohort.learners if x.follows_on(first)]
         plan.learners = sorted(rng.sample(group, min(3, len(group))))
-    plan.inspected = status in (OrderStatus.QUALITY_CONTROL, *PATH[6:])
+    plan.inspected = status in (OrderStatus.QUALITY_CONTROL, *ORDER_PATH[6:])
     _events(plan, school, partner, now)
     return plan
 
@@ -920,7 +911,7 @@ def _logs(rng: random.Random, plan: OrderPlan, now: datetime.datetime) -> None:
                 )
             )
     plan.learners = sorted(makers)
-    if order.status in PATH[6:]:
+    if order.status in ORDER_PATH[6:]:
         made = sum(log.parts_made - log.parts_scrapped for log in plan.logs)
         order.delivered_quantity = min(max(made, 0), order.quantity)
 
@@ -951,14 +942,14 @@ def _events(
     path = (
         [OrderStatus.SUBMITTED, OrderStatus.DECLINED]
         if order.status == OrderStatus.DECLINED
-        else PATH[: PATH.index(order.status) + 1]
+        else ORDER_PATH[: ORDER_PATH.index(order.status) + 1]
     )
     by = {OrderStatus.SUBMITTED: partner}
     moment = created
     previous = ""
     for step in path:
         moment = max(moment, min(targets[step], now - datetime.timedelta(minutes=5)))
-        who = by.get(step, order.supervisor_id if step in PATH[4:6] else school.director_id)
+        who = by.get(step, order.supervisor_id if step in ORDER_PATH[4:6] else school.director_id)
         plan.events.append((previous, step, who, moment))
         previous = step
     order.updated_at = moment
@@ -1017,7 +1008,7 @@ def _inspections(
     countersigned = []
     for plan in plans:
         order = plan.order
-        signed = order.status in PATH[6:]
+        signed = order.status in ORDER_PATH[6:]
         done_on = plan.sessions[-1].end  # a planned order has its sessions
         inspection = Inspection(
             order_id=order.pk,

@@ -673,6 +673,20 @@ ORDER_MOVES: dict[tuple[str, str], frozenset[str]] = {
 }
 
 
+# An order's way from its submission to its closing, when nothing is declined or sent
+# back: the moves of ORDER_MOVES one after the other.
+ORDER_PATH: tuple[str, ...] = (
+    OrderStatus.SUBMITTED,
+    OrderStatus.REVIEWED,
+    OrderStatus.ACCEPTED,
+    OrderStatus.PLANNED,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.QUALITY_CONTROL,
+    OrderStatus.DELIVERED,
+    OrderStatus.CLOSED,
+)
+
+
 class OrderQuerySet(models.QuerySet["WorkshopOrder"]):
     def visible_to(self, user: AnyUser) -> OrderQuerySet:
         role = role_of(user)

@@ -32,6 +32,7 @@ from .attendance import participants
 from .models import (
     ORDER_MOVES,
     Characteristic,
+    Competency,
     CompetencyEvidence,
     CompetencyLevel,
     EvidenceSource,
@@ -178,9 +179,15 @@ def _tell_company(order: WorkshopOrder) -> None:
 
 @transaction.atomic
 def order_plan(
-    order: WorkshopOrder, *, by: User, sessions: Sequence[Session], learners: Sequence[Learner]
+    order: WorkshopOrder,
+    *,
+    by: User,
+    sessions: Sequence[Session],
+    learners: Sequence[Learner],
+    competencies: Sequence[Competency] | None = None,
 ) -> WorkshopOrder:
-    """Link workshop sessions and assign learners. Each learner must take part in the
+    """Link workshop sessions and assign learners, and the competencies the order works
+    on when they are given (``None`` keeps them). Each learner must take part in the
     sessions, and a minor needs valid cover for their machines (the timetable's rule)."""
     order = _locked(order)
     if role_of(by) != Role.STAFF:  # planning again, later, is the staff's too
@@ -212,6 +219,8 @@ def order_plan(
         raise ValidationError(_("Seule une commande acceptée ou en cours se planifie."))
     order.sessions.set(sessions)
     order.learners.set(learners)
+    if competencies is not None:
+        order.competencies.set(competencies)
     return order
 
 

@@ -13,6 +13,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from django.db import models
 from django.db.models import Max, Q
@@ -54,6 +55,16 @@ class Candidate:
     learners: tuple[Learner, ...] = ()  # a group of the cohort; empty: the whole cohort
     machines: tuple[Machine, ...] = ()
 
+    # What a candidate and its session hold alike.
+    SESSION_FIELDS: ClassVar[tuple[str, ...]] = (
+        "course",
+        "cohort",
+        "trainer",
+        "room",
+        "start",
+        "end",
+    )
+
     @classmethod
     def of(
         cls,
@@ -63,16 +74,12 @@ class Candidate:
         machines: tuple[Machine, ...] = (),
     ) -> Candidate:
         """A stored session as the check sees it, with its group and machines."""
-        return cls(
-            course=session.course,
-            cohort=session.cohort,
-            trainer=session.trainer,
-            room=session.room,
-            start=session.start,
-            end=session.end,
-            learners=learners,
-            machines=machines,
-        )
+        fields = {name: getattr(session, name) for name in cls.SESSION_FIELDS}
+        return cls(**fields, learners=learners, machines=machines)
+
+    def as_session(self) -> Session:
+        """The session to write (its group and machines are set once it is saved)."""
+        return Session(**{name: getattr(self, name) for name in self.SESSION_FIELDS})
 
     @property
     def day(self) -> datetime.date:

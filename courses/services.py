@@ -80,7 +80,7 @@ def session_plan_create(
         learners=tuple(learners),
         machines=tuple(machines),
     )
-    session = _session(candidate)
+    session = candidate.as_session()
     _refuse(_clean(session) + scheduling.problems([candidate]))
     return Planned(session, candidate.learners, candidate.machines)
 
@@ -177,7 +177,7 @@ def series_create(
         )
         for day in dates
     ]
-    sessions = [_session(candidate) for candidate in candidates]
+    sessions = [candidate.as_session() for candidate in candidates]
     # The sessions differ only by their times, which the check validates: cleaning one
     # cleans them all, for a query count that does not grow with the series.
     _refuse(_clean(sessions[0]) + scheduling.problems(candidates))
@@ -201,17 +201,6 @@ def series_create(
         ]
     )
     return series
-
-
-def _session(candidate: Candidate) -> Session:
-    return Session(
-        course=candidate.course,
-        cohort=candidate.cohort,
-        trainer=candidate.trainer,
-        room=candidate.room,
-        start=candidate.start,
-        end=candidate.end,
-    )
 
 
 def _pattern_problems(series: SessionSeries) -> list[str]:

@@ -13,7 +13,6 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +31,7 @@ from school.models import (
     Role,
     User,
 )
+from school.pagination import status_page_of
 from school.portal import Section
 
 from . import orders
@@ -349,8 +349,6 @@ def cover_expiring(request: AuthenticatedRequest) -> HttpResponse:
 # Workshop orders (« faire pour apprendre ») and the learner's portfolio
 # ---------------------------------------------------------------------------------------
 
-ORDER_PAGE_SIZE = 20
-
 
 @login_required
 def order_list(request: AuthenticatedRequest) -> HttpResponse:
@@ -359,18 +357,11 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
         .select_related("company", "supervisor")
         .order_by("-created_at", "-pk")
     )
-    status = request.GET.get("statut", "")
-    if status in OrderStatus.values:
-        found = found.filter(status=status)
-    page = Paginator(found, ORDER_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "courses/order_list.html",
         {
-            "page": page,
-            "status": status,
-            "statuses": OrderStatus.choices,
-            "query": f"statut={status}" if status else "",
+            **status_page_of(request, found, OrderStatus),
             "may_order": request.user.role in (Role.STAFF, Role.PARTNER),
         },
     )
@@ -479,20 +470,18 @@ def order_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpRes
         plan = PlanForm(request.POST, order=order)
         if valid_or_told(request, plan):
             data = plan.cleaned_data
-            if (
-                attempt(
-                    request,
-                    lambda: orders.order_plan(
-                        order,
-                        by=user,
-                        sessions=list(data["sessions"]),
-                        learners=list(data["learners"]),
-                    ),
-                    _("Commande planifiée."),
-                )
-                and data["competencies"]
-            ):
-                order.competencies.set(data["competencies"])
+            attempt(
+                request,
+                lambda: orders.order_plan(
+                    order,
+                    by=user,
+                    sessions=list(data["sessions"]),
+                    learners=list(data["learners"]),
+                    # The page's boxes start unticked: none ticked keeps the order's.
+                    competencies=list(data["competencies"]) or None,
+                ),
+                _("Commande planifiée."),
+            )
     elif action == "log":
         log = TimeLogForm(request.POST, order=order)
         if valid_or_told(request, log):

@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from companies.models import Company, Contact
+from companies.forms import company_choice_for
+from companies.models import Contact
 from courses.models import Competency, CompetencyLevel
 from school.models import Role, User
 
@@ -53,12 +54,7 @@ class OfferForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        company = self.fields["company"]
-        assert isinstance(company, forms.ModelChoiceField)  # noqa: S101
-        company.queryset = Company.objects.visible_to(user)
-        # A partner of one company offers for it: chosen already.
-        if not self.is_bound and (sole := Company.objects.visible_to(user).sole()):
-            self.initial.setdefault("company", sole.pk)
+        company_choice_for(self, user)
 
 
 class PlacementForm(forms.ModelForm):

@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -25,6 +24,7 @@ from courses.models import Competency
 from courses.portfolio import portfolio_of
 from school.http import AuthenticatedRequest, attempt, client_ip, valid_or_told
 from school.models import Learner, Role, role_of
+from school.pagination import page_of, status_page_of
 from school.portal import Section
 
 from . import services
@@ -56,7 +56,6 @@ from .models import (
     Visit,
 )
 
-PAGE_SIZE = 20
 DECIDERS = (Role.STAFF, Role.PARTNER)
 DECISIONS = ("withdraw", "review", "accept", "reject")
 
@@ -205,16 +204,12 @@ def offer_list(request: AuthenticatedRequest) -> HttpResponse:
         offers = offers.filter(end_date__gte=first)
     if last := _day(filters["au"]):
         offers = offers.filter(start_date__lte=last)
-    page = Paginator(offers, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "internships/offer_list.html",
         {
-            "page": page,
+            **page_of(request, offers, **filters),
             "filters": filters,
-            "query": query.urlencode(),
             "sectors": Sector.choices,
             "competencies": Competency.objects.select_related("block").order_by(
                 "block__code", "code"
@@ -316,14 +311,10 @@ def application_list(request: AuthenticatedRequest) -> HttpResponse:
         .select_related("offer__company", "learner", "placement")
         .order_by("-created_at", "-pk")
     )
-    status = request.GET.get("statut", "")
-    if status:
-        applications = applications.filter(status=status)
-    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "internships/application_list.html",
-        {"page": page, "status": status, "statuses": ApplicationStatus.choices},
+        status_page_of(request, applications, ApplicationStatus),
     )
 
 
@@ -400,14 +391,10 @@ def _placements(request: AuthenticatedRequest) -> Any:
 @login_required
 def placement_list(request: AuthenticatedRequest) -> HttpResponse:
     placements = _placements(request).order_by("-start_date", "pk")
-    status = request.GET.get("statut", "")
-    if status:
-        placements = placements.filter(status=status)
-    page = Paginator(placements, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "internships/placement_list.html",
-        {"page": page, "status": status, "statuses": PlacementStatus.choices},
+        status_page_of(request, placements, PlacementStatus),
     )
 
 

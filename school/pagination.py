@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import HttpRequest
 from rest_framework import pagination
 
@@ -24,3 +25,17 @@ def page_of(request: HttpRequest, rows: Any, **filters: str) -> dict[str, Any]:
     page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     query = urlencode({name: value for name, value in filters.items() if value})
     return {"page": page, "query": query, **filters}
+
+
+def status_page_of(
+    request: HttpRequest, rows: models.QuerySet[Any], statuses: type[models.Choices]
+) -> dict[str, Any]:
+    """``page_of`` for a list filtered by its ``?statut=``: one of ``statuses`` (any
+    other value lists them all), kept in the pagination's links, and the choices for the
+    filter's menu."""
+    status = request.GET.get("statut", "")
+    if status not in statuses.values:
+        status = ""
+    if status:
+        rows = rows.filter(status=status)
+    return {**page_of(request, rows, statut=status), "status": status, "statuses": statuses.choices}

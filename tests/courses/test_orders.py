@@ -196,6 +196,24 @@ def test_a_learner_not_in_the_session_cannot_be_assigned(accepted: dict[str, Any
         )
 
 
+def test_planning_sets_the_competencies_given_and_keeps_them_when_none_are(
+    accepted: dict[str, Any],
+) -> None:
+    order, session, adult = accepted["order"], accepted["session"], accepted["adult"]
+    first, second = CompetencyFactory(), CompetencyFactory()
+    order.competencies.set([first])
+    plan = {"by": accepted["staff"], "sessions": [session], "learners": [adult]}
+
+    orders.order_plan(order, **plan)
+    assert list(order.competencies.all()) == [first]
+
+    orders.order_plan(order, **plan, competencies=[second])
+    assert list(order.competencies.all()) == [second]
+
+    orders.order_plan(order, **plan, competencies=[])
+    assert not order.competencies.exists()
+
+
 def test_from_time_logs_to_a_countersigned_inspection_report(accepted: dict[str, Any]) -> None:
     order, session, adult = accepted["order"], accepted["session"], accepted["adult"]
     orders.order_plan(order, by=accepted["staff"], sessions=[session], learners=[adult])
