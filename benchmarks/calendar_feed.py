@@ -9,23 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import os
 import statistics
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-DATABASE = Path(tempfile.gettempdir()) / "bench_calendar.sqlite3"
-DATABASE.unlink(missing_ok=True)
-os.environ["DATABASE_URL"] = f"sqlite:///{DATABASE}"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "school.settings")
+from _setup import cap_programme, django_on_sqlite
 
-import django  # noqa: E402
-
-django.setup()
+DATABASE = django_on_sqlite("bench_calendar.sqlite3")
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -33,7 +23,7 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from courses.models import Course, CourseKind, Machine, MachineKind, Room, RoomKind, Session  # noqa: E402
-from school.models import Cohort, Enrolment, Learner, Programme, Role, User  # noqa: E402
+from school.models import Cohort, Enrolment, Learner, Role, User  # noqa: E402
 
 SESSIONS = 1_000
 RUNS = 20
@@ -42,14 +32,7 @@ RUNS = 20
 def build_learner_year() -> str:
     """A learner whose cohort has ~1,000 sessions from two months ago to a year ahead;
     answers the path of their feed."""
-    programme = Programme.objects.create(
-        title="CAP Conducteur d'installations de production",
-        code="cap-cip",
-        level="3",
-        total_hours=2100,
-        placement_weeks_min=12,
-        placement_weeks_max=16,
-    )
+    programme = cap_programme()
     trainers = [
         User.objects.create_user(
             f"formateur{n}@metaltech.test",

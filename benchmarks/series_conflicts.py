@@ -21,25 +21,15 @@ its Mondays. Some learners are minors on machines, so the cover check has work t
 from __future__ import annotations
 
 import datetime
-import os
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-DATABASE = Path(tempfile.gettempdir()) / "bench_series_conflicts.sqlite3"
-DATABASE.unlink(missing_ok=True)
-os.environ["DATABASE_URL"] = f"sqlite:///{DATABASE}"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "school.settings")
+from _setup import cap_programme, django_on_sqlite
 
-import django  # noqa: E402
-
-django.setup()
+DATABASE = django_on_sqlite("bench_series_conflicts.sqlite3")
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -281,14 +271,7 @@ def reference_problems(candidate: Candidate) -> list[str]:
 def main() -> None:
     call_command("migrate", verbosity=0)
     settings.DEBUG = False  # no query log: it would weigh on the one-by-one check most
-    programme = Programme.objects.create(
-        title="CAP Conducteur d'installations de production",
-        code="cap-cip",
-        level="3",
-        total_hours=2100,
-        placement_weeks_min=12,
-        placement_weeks_max=16,
-    )
+    programme = cap_programme()
     seed_closures()
     for declared_on in (datetime.date(2026, 8, 25), datetime.date(2029, 8, 1)):
         Derogation.objects.create(declared_on=declared_on, machine_kinds=[MachineKind.CNC_LATHE])

@@ -25,3 +25,11 @@ class Client(test.Client):
             session = self.session
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
             session.save()
+
+
+def signed_in(user: Any, **headers: str) -> Client:
+    """A client signed in as ``user`` (past the second factor, for staff and trainers),
+    sending ``headers`` with each request."""
+    client = Client(headers=headers)
+    client.force_login(user)
+    return client

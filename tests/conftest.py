@@ -15,6 +15,11 @@ from school.models import User
 from tests.clients import Client
 from tests.module_scope import fast_and_collectless, kept_for_the_module
 
+# The query counters' asserts (tests/queries.py) are shared by many test modules: a
+# failed comparison should show both counts, as the tests' own asserts do. This must
+# run before any test module imports it.
+pytest.register_assert_rewrite("tests.queries")
+
 
 @pytest.fixture
 def client() -> Client:

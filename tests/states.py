@@ -15,8 +15,11 @@ from django.test import TestCase
 
 from courses import orders
 from courses.models import Inspection, OrderStatus, WorkshopOrder
+from internships import services as placements
+from internships.models import AgreementVersion
 from school import batches
 from school.models import Cohort, DocumentBatch, Learner, User
+from tests.factories import LearnerFactory, PlacementFactory
 
 # Monday 30 November 2026, 9 h in Paris: this morning's sessions are running (hours may
 # be logged on them, a roll call taken), this week's timetable is the one shown.
@@ -104,3 +107,23 @@ def batch_run(cohort: Cohort, *, by: User) -> DocumentBatch:
     batch's items are committed, here at the capture's end."""
     with TestCase.captureOnCommitCallbacks(execute=True):
         return batches.batch_create(kind="livret_competences", cohort=cohort, by=by)
+
+
+# A minor's agreement is refused without a guardian to sign it, and the factories'
+# learners are minors with none: an adult's is frozen as it stands.
+ADULT_BIRTH_DATE = datetime.date(2004, 1, 1)
+
+
+def placement_ready(*, by: User, learner: Learner | None = None, **fields: Any) -> AgreementVersion:
+    """A draft placement (tests/factories.py, with ``fields``) of an adult learner,
+    made ready to sign by ``by``: its agreement frozen into a version with a block for
+    each signer, whose links are e-mailed once committed, here at the capture's end.
+    ``learner`` is made that adult (born 1 January 2004), or a new one is."""
+    if learner is None:
+        learner = LearnerFactory(birth_date=ADULT_BIRTH_DATE)
+    else:
+        learner.birth_date = ADULT_BIRTH_DATE
+        learner.save()
+    draft = PlacementFactory(learner=learner, **fields)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return placements.placement_freeze(draft, by=by)

@@ -11,8 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from courses.attendance import (
     attendance_mark,
@@ -32,9 +30,10 @@ from courses.models import (
     SessionStatus,
 )
 from school.models import Cohort, EnrolmentStatus, Learner, User
-from tests.clients import Client
+from tests.clients import Client, signed_in
 from tests.conftest import World
 from tests.factories import EnrolmentFactory, LearnerFactory, UserFactory
+from tests.queries import page_queries
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -86,14 +85,8 @@ def plan_session(
     return session
 
 
-def client_of(user: User, **headers: str) -> Client:
-    client = Client(headers=headers)
-    client.force_login(user)
-    return client
-
-
 def htmx_client(user: User) -> Client:
-    return client_of(user, **{"HX-Request": "true"})
+    return signed_in(user, **{"HX-Request": "true"})
 
 
 @pytest.fixture
@@ -142,7 +135,7 @@ def test_one_tap_records_each_status_and_answers_the_updated_row(
 def test_without_htmx_a_tap_takes_the_trainer_back_to_the_roll_call(
     world: World, session: Session
 ) -> None:
-    response = client_of(world.trainer).post(
+    response = signed_in(world.trainer).post(
         mark_url(session, world.learner), {"status": "present"}
     )
 
@@ -154,7 +147,7 @@ def test_without_htmx_a_tap_takes_the_trainer_back_to_the_roll_call(
 def test_the_roll_call_lists_every_learner_taking_part_with_the_four_buttons(
     world: World, session: Session, classmate: Learner
 ) -> None:
-    page = client_of(world.trainer).get(f"/seances/{session.pk}/emargement/").content.decode()
+    page = signed_in(world.trainer).get(f"/seances/{session.pk}/emargement/").content.decode()
 
     assert "BERNARD Inès" in page
     assert f"{world.learner.last_name.upper()} {world.learner.first_name}" in page
@@ -182,7 +175,7 @@ def test_a_change_after_validation_leaves_a_history_row_with_before_after_and_au
     with time_machine.travel(at(11, 12), tick=False):
         htmx_client(world.trainer).post(mark_url(session, world.learner), {"status": "present"})
     with time_machine.travel(at(11, 12, 5), tick=False):
-        client_of(world.trainer).post(f"/seances/{session.pk}/emargement/valider/")
+        signed_in(world.trainer).post(f"/seances/{session.pk}/emargement/valider/")
 
     with time_machine.travel(at(12, 9), tick=False):
         response = htmx_client(world.staff).post(
@@ -198,7 +191,7 @@ def test_a_change_after_validation_leaves_a_history_row_with_before_after_and_au
     # The answer also swaps the page's history block, out of band.
     fragment = response.content.decode()
     assert 'id="attendance-history" class="card" hx-swap-oob="true"' in fragment
-    page = client_of(world.trainer).get(f"/seances/{session.pk}/emargement/").content.decode()
+    page = signed_in(world.trainer).get(f"/seances/{session.pk}/emargement/").content.decode()
     assert f"Validé le 11/01/2027 à 12:05 par {world.trainer.get_full_name()}." in page
     assert (
         f"12/01/2027 09:00 · {world.staff.get_full_name()} · <strong>{world.learner}</strong> : "
@@ -232,7 +225,7 @@ def test_validation_is_refused_while_a_learner_has_no_status(
 def test_the_page_shows_the_refusal_to_validate(
     world: World, session: Session, classmate: Learner
 ) -> None:
-    response = client_of(world.trainer).post(
+    response = signed_in(world.trainer).post(
         f"/seances/{session.pk}/emargement/valider/", follow=True
     )
 
@@ -253,7 +246,7 @@ def test_the_trainer_validates_a_complete_roll_call(world: World, session: Sessi
 
 
 def test_only_learners_taking_part_can_be_marked(world: World, session: Session) -> None:
-    response = client_of(world.trainer).post(
+    response = signed_in(world.trainer).post(
         mark_url(session, world.other_learner), {"status": "present"}
     )
     assert response.status_code == 404
@@ -266,7 +259,7 @@ def test_only_learners_taking_part_can_be_marked(world: World, session: Session)
 def test_a_group_session_takes_only_its_group(world: World, classmate: Learner) -> None:
     group_session = plan_session(world.cohort, world.trainer, at(11, 14), group=[classmate])
 
-    page = client_of(world.trainer).get(f"/seances/{group_session.pk}/emargement/")
+    page = signed_in(world.trainer).get(f"/seances/{group_session.pk}/emargement/")
 
     assert "BERNARD Inès" in page.content.decode()
     assert world.learner.last_name.upper() not in page.content.decode()
@@ -274,7 +267,7 @@ def test_a_group_session_takes_only_its_group(world: World, classmate: Learner) 
 
 @pytest.mark.parametrize("who", ["other_trainer", "learner_user", "guardian_user", "partner"])
 def test_someone_elses_roll_call_answers_404(world: World, session: Session, who: str) -> None:
-    client = client_of(getattr(world, who))
+    client = signed_in(getattr(world, who))
     assert client.get(f"/seances/{session.pk}/emargement/").status_code == 404
     assert client.post(mark_url(session, world.learner), {"status": "absent"}).status_code == 404
     assert client.post(f"/seances/{session.pk}/emargement/valider/").status_code == 404
@@ -298,7 +291,7 @@ def test_a_cancelled_session_has_no_roll_call_to_take(world: World) -> None:
     response = htmx_client(world.trainer).post(
         mark_url(cancelled, world.learner), {"status": "present"}
     )
-    page = client_of(world.trainer).get(f"/seances/{cancelled.pk}/emargement/").content.decode()
+    page = signed_in(world.trainer).get(f"/seances/{cancelled.pk}/emargement/").content.decode()
 
     assert (
         "Cette séance est annulée : elle n&#x27;a pas d&#x27;émargement."
@@ -309,7 +302,7 @@ def test_a_cancelled_session_has_no_roll_call_to_take(world: World) -> None:
 
 
 def test_staff_take_any_roll_call(world: World, session: Session) -> None:
-    assert client_of(world.staff).get(f"/seances/{session.pk}/emargement/").status_code == 200
+    assert signed_in(world.staff).get(f"/seances/{session.pk}/emargement/").status_code == 200
 
 
 @pytest.fixture
@@ -325,7 +318,7 @@ def half_day(world: World) -> dict[str, Session]:
 def test_a_learner_signs_during_a_running_session_and_the_whole_half_day_is_signed(
     world: World, half_day: dict[str, Session]
 ) -> None:
-    response = client_of(world.learner_user).post("/emargement/signer/", follow=True)
+    response = signed_in(world.learner_user).post("/emargement/signer/", follow=True)
 
     assert "Présence signée à 09:10." in response.content.decode()
     lines = {line.session_id: line for line in Attendance.objects.filter(learner=world.learner)}
@@ -358,7 +351,7 @@ def test_signing_outside_a_running_session_is_refused(
     world: World, half_day: dict[str, Session], moment: datetime.datetime
 ) -> None:
     with time_machine.travel(moment):
-        response = client_of(world.learner_user).post("/emargement/signer/", follow=True)
+        response = signed_in(world.learner_user).post("/emargement/signer/", follow=True)
 
     assert (
         "Aucune séance en cours : la signature est possible pendant la séance."
@@ -376,9 +369,9 @@ def test_a_cancelled_session_cannot_be_signed(world: World) -> None:
 
 def test_only_a_learner_signs_their_own_presence(world: World, session: Session) -> None:
     with time_machine.travel(at(11, 9)):
-        assert client_of(world.guardian_user).post("/emargement/signer/").status_code == 404
-        assert client_of(world.trainer).post("/emargement/signer/").status_code == 404
-        assert client_of(world.learner_user).get("/emargement/signer/").status_code == 405
+        assert signed_in(world.guardian_user).post("/emargement/signer/").status_code == 404
+        assert signed_in(world.trainer).post("/emargement/signer/").status_code == 404
+        assert signed_in(world.learner_user).get("/emargement/signer/").status_code == 405
 
 
 def test_hours_are_derived_from_the_roll_call(world: World, django_assert_num_queries: Any) -> None:
@@ -440,21 +433,13 @@ def test_hours_per_course_and_period_count_absences_and_unrecorded_sessions(
     )
 
 
-def _queries(user: User, url: str) -> int:
-    client = client_of(user)
-    client.get(url)  # warm the session
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
-
-
 def test_the_roll_call_costs_the_same_for_one_learner_and_for_fifteen(
     world: World, session: Session
 ) -> None:
     url = f"/seances/{session.pk}/emargement/"
     attendance_mark(session=session, learner=world.learner, status="present", by=world.trainer)
     attendance_validate(session=session, by=world.trainer)
-    one = _queries(world.trainer, url)
+    one = page_queries(world.trainer, url)
 
     for n in range(14):
         learner = EnrolmentFactory(cohort=world.cohort).learner
@@ -464,7 +449,7 @@ def test_the_roll_call_costs_the_same_for_one_learner_and_for_fifteen(
         if n % 2:
             attendance_sign(learner=learner, at=at(11, 9))
 
-    assert _queries(world.trainer, url) == one
+    assert page_queries(world.trainer, url) == one
 
 
 def _hours_of_each_session(learner: Learner, start: datetime.date, end: datetime.date) -> Any:

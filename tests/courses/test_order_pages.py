@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from courses.models import CompetencyEvidence, OrderStatus, WorkshopOrder
 from school.models import Role
-from tests.clients import Client
+from tests.clients import signed_in
 from tests.conftest import World
 from tests.courses.test_orders_api import PDF, _order
 from tests.factories import (
@@ -29,18 +29,12 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def as_user(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def text(response: Any) -> str:
     return " ".join(html.unescape(response.content.decode()).split())
 
 
 def test_the_workshop_path_on_the_pages(world: World) -> None:
-    partner = as_user(world.partner)
+    partner = signed_in(world.partner)
     form = {
         "company": world.company.pk,
         "reference": "AX-44",
@@ -62,7 +56,7 @@ def test_the_workshop_path_on_the_pages(world: World) -> None:
     assert "Commande déposée" in text(placed)
     order = WorkshopOrder.objects.get()
 
-    staff = as_user(world.staff)
+    staff = signed_in(world.staff)
     staff.post(f"/commandes/{order.pk}/review/")
     staff.post(
         f"/commandes/{order.pk}/accept/",
@@ -87,7 +81,7 @@ def test_the_workshop_path_on_the_pages(world: World) -> None:
     order.refresh_from_db()
     assert order.status == OrderStatus.PLANNED
 
-    learner = as_user(world.learner_user)
+    learner = signed_in(world.learner_user)
     logged = learner.post(
         f"/commandes/{order.pk}/log/",
         {"session": session.pk, "learner": world.learner.pk, "hours": "3", "operation": "turning",
@@ -96,7 +90,7 @@ def test_the_workshop_path_on_the_pages(world: World) -> None:
     )  # fmt: skip
     assert "Temps enregistré." in text(logged)
 
-    trainer = as_user(world.trainer)
+    trainer = signed_in(world.trainer)
     trainer.post(f"/commandes/{order.pk}/quality_control/")
     measured = trainer.post(
         f"/commandes/{order.pk}/inspection/",
@@ -116,7 +110,7 @@ def test_the_workshop_path_on_the_pages(world: World) -> None:
 
     stranger = UserFactory(role=Role.PARTNER)
     ContactFactory(company=world.other_company, user=stranger)
-    other = as_user(stranger)
+    other = signed_in(stranger)
     assert other.get(f"/commandes/{order.pk}/").status_code == 404
     assert "AX-44" not in text(other.get("/commandes/"))
     assert other.post(f"/commandes/{order.pk}/review/").status_code == 404
@@ -125,14 +119,14 @@ def test_the_workshop_path_on_the_pages(world: World) -> None:
 def test_a_learner_cannot_move_an_order(world: World) -> None:
     order = _order()
     order.learners.add(world.learner)
-    response = as_user(world.learner_user).post(f"/commandes/{order.pk}/review/", follow=True)
+    response = signed_in(world.learner_user).post(f"/commandes/{order.pk}/review/", follow=True)
     assert "Votre rôle ne permet pas" in text(response)
     order.refresh_from_db()
     assert order.status == OrderStatus.SUBMITTED
 
 
 def test_the_order_list_page_costs_the_same_for_one_row_and_for_many(world: World) -> None:
-    client = as_user(world.staff)
+    client = signed_in(world.staff)
     _order()
     with CaptureQueriesContext(connection) as one:
         assert client.get("/commandes/").status_code == 200
@@ -145,7 +139,7 @@ def test_the_order_list_page_costs_the_same_for_one_row_and_for_many(world: Worl
 
 def test_the_portfolio_costs_the_same_for_one_competency_and_for_many(world: World) -> None:
     block = CompetencyBlockFactory(programme=world.cohort.programme)
-    client = as_user(world.staff)
+    client = signed_in(world.staff)
     url = f"/apprenants/{world.learner.pk}/competences/"
 
     def evidence() -> None:
@@ -166,7 +160,7 @@ def test_the_portfolio_costs_the_same_for_one_competency_and_for_many(world: Wor
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(one)
-    assert as_user(world.partner).get(url).status_code == 404
+    assert signed_in(world.partner).get(url).status_code == 404
 
 
 def test_an_assigned_learner_cannot_plan_the_order_again(world: World) -> None:
@@ -176,7 +170,7 @@ def test_an_assigned_learner_cannot_plan_the_order_again(world: World) -> None:
     order.learners.add(world.learner)
     WorkshopOrder.objects.filter(pk=order.pk).update(status=OrderStatus.PLANNED)
     session = SessionFactory(cohort=world.cohort)
-    response = as_user(world.learner_user).post(
+    response = signed_in(world.learner_user).post(
         f"/commandes/{order.pk}/plan/", {"sessions": [session.pk], "learners": [world.learner.pk]}
     )
     assert response.status_code == 302

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from courses.attendance import attendance_sign
 from courses.models import (
@@ -26,9 +23,10 @@ from courses.models import (
     SessionStatus,
 )
 from school.models import Cohort, Role, User
-from tests.clients import Client
+from tests.clients import signed_in
 from tests.conftest import World
 from tests.factories import EnrolmentFactory, GuardianFactory, LearnerFactory, UserFactory
+from tests.queries import page_queries
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -64,12 +62,6 @@ def plan_session(
     )
 
 
-def page(user: User, url: str) -> Any:
-    client = Client()
-    client.force_login(user)
-    return client.get(url)
-
-
 MONDAY = "?semaine=2027-01-11"
 
 
@@ -89,7 +81,7 @@ def week(world: World) -> dict[str, Session]:
 
 
 def test_a_learner_sees_their_own_week(world: World, week: dict[str, Session]) -> None:
-    content = page(world.learner_user, f"/emploi-du-temps/{MONDAY}").content.decode()
+    content = signed_in(world.learner_user).get(f"/emploi-du-temps/{MONDAY}").content.decode()
 
     assert "Mon emploi du temps" in content
     assert "Semaine du 11 janvier au 17 janvier 2027" in content
@@ -102,7 +94,9 @@ def test_a_learner_sees_their_own_week(world: World, week: dict[str, Session]) -
 
 
 def test_any_day_of_the_week_opens_that_week(world: World, week: dict[str, Session]) -> None:
-    content = page(world.learner_user, "/emploi-du-temps/?semaine=2027-01-15").content.decode()
+    content = (
+        signed_in(world.learner_user).get("/emploi-du-temps/?semaine=2027-01-15").content.decode()
+    )
     assert "Semaine du 11 janvier au 17 janvier 2027" in content
     assert "Tournage" in content
 
@@ -111,9 +105,9 @@ def test_a_learner_gets_the_sign_button_only_while_a_session_runs(
     world: World, week: dict[str, Session]
 ) -> None:
     with time_machine.travel(paris(1, 11, 9)):
-        running = page(world.learner_user, "/emploi-du-temps/").content.decode()
+        running = signed_in(world.learner_user).get("/emploi-du-temps/").content.decode()
     with time_machine.travel(paris(1, 11, 13)):
-        over = page(world.learner_user, "/emploi-du-temps/").content.decode()
+        over = signed_in(world.learner_user).get("/emploi-du-temps/").content.decode()
 
     assert "Je suis présent(e)" in running
     assert 'action="/emargement/signer/"' in running
@@ -126,7 +120,7 @@ def test_once_signed_the_button_gives_way_to_the_signature(
     attendance_sign(learner=world.learner, at=paris(1, 11, 8, 5))
 
     with time_machine.travel(paris(1, 11, 9)):
-        content = page(world.learner_user, "/emploi-du-temps/").content.decode()
+        content = signed_in(world.learner_user).get("/emploi-du-temps/").content.decode()
 
     assert "Je suis présent(e)" not in content
     assert "Présence signée pour cette demi-journée." in content
@@ -146,20 +140,24 @@ def test_once_signed_the_button_gives_way_to_the_signature(
 def test_outside_their_own_week_learners_and_families_get_404(
     world: World, week: dict[str, Session], role: str, url_of: Callable[[World], str]
 ) -> None:
-    assert page(world.user(role), url_of(world)).status_code == 404
+    assert signed_in(world.user(role)).get(url_of(world)).status_code == 404
 
 
 def test_a_learner_may_open_their_own_learner_page(world: World, week: dict[str, Session]) -> None:
-    response = page(world.learner_user, f"/emploi-du-temps/apprenant/{world.learner.pk}/{MONDAY}")
+    response = signed_in(world.learner_user).get(
+        f"/emploi-du-temps/apprenant/{world.learner.pk}/{MONDAY}"
+    )
     assert response.status_code == 200
     assert "Tournage" in response.content.decode()
 
 
 def test_a_guardian_sees_their_childs_week(world: World, week: dict[str, Session]) -> None:
-    own = page(world.guardian_user, f"/emploi-du-temps/{MONDAY}").content.decode()
-    child = page(
-        world.guardian_user, f"/emploi-du-temps/apprenant/{world.learner.pk}/{MONDAY}"
-    ).content.decode()
+    own = signed_in(world.guardian_user).get(f"/emploi-du-temps/{MONDAY}").content.decode()
+    child = (
+        signed_in(world.guardian_user)
+        .get(f"/emploi-du-temps/apprenant/{world.learner.pk}/{MONDAY}")
+        .content.decode()
+    )
 
     for content in (own, child):
         assert f"Emploi du temps de {world.learner.full_name}" in content
@@ -176,10 +174,12 @@ def test_a_guardian_of_two_children_chooses_whose_week(
     EnrolmentFactory(learner=sibling, cohort=world.other_cohort)
     GuardianFactory(learner=sibling, user=world.guardian_user)
 
-    first = page(world.guardian_user, f"/emploi-du-temps/{MONDAY}").content.decode()
-    second = page(
-        world.guardian_user, f"/emploi-du-temps/{MONDAY}&apprenant={sibling.pk}"
-    ).content.decode()
+    first = signed_in(world.guardian_user).get(f"/emploi-du-temps/{MONDAY}").content.decode()
+    second = (
+        signed_in(world.guardian_user)
+        .get(f"/emploi-du-temps/{MONDAY}&apprenant={sibling.pk}")
+        .content.decode()
+    )
 
     assert f'href="?semaine=2027-01-11&amp;apprenant={sibling.pk}"' in first
     assert "Tournage" in first
@@ -190,13 +190,13 @@ def test_a_guardian_of_two_children_chooses_whose_week(
 
 
 def test_a_partner_has_no_week(world: World) -> None:
-    assert page(world.partner, "/emploi-du-temps/").status_code == 404
+    assert signed_in(world.partner).get("/emploi-du-temps/").status_code == 404
 
 
 def test_a_trainer_sees_the_sessions_they_teach_with_their_roll_call_links(
     world: World, week: dict[str, Session]
 ) -> None:
-    content = page(world.trainer, f"/emploi-du-temps/{MONDAY}").content.decode()
+    content = signed_in(world.trainer).get(f"/emploi-du-temps/{MONDAY}").content.decode()
 
     assert "Tournage" in content
     assert "Fraisage" not in content
@@ -214,7 +214,7 @@ def test_a_trainer_opens_every_cohort_trainer_and_room_week(
         f"/emploi-du-temps/formateur/{world.other_trainer.pk}/{MONDAY}",
         f"/emploi-du-temps/salle/{theirs.room_id}/{MONDAY}",
     ):
-        content = page(world.trainer, url).content.decode()
+        content = signed_in(world.trainer).get(url).content.decode()
         assert "Fraisage" in content, url
         assert "13:00–17:00" in content, url
         # the roll call of another trainer's session is not theirs to take
@@ -224,9 +224,13 @@ def test_a_trainer_opens_every_cohort_trainer_and_room_week(
 def test_a_trainer_sees_only_the_learners_they_teach(
     world: World, week: dict[str, Session]
 ) -> None:
-    ours = page(world.trainer, f"/emploi-du-temps/apprenant/{world.learner.pk}/")
-    theirs = page(world.trainer, f"/emploi-du-temps/apprenant/{world.other_learner.pk}/")
-    cohort = page(world.trainer, f"/emploi-du-temps/promotion/{world.cohort.pk}/").content.decode()
+    ours = signed_in(world.trainer).get(f"/emploi-du-temps/apprenant/{world.learner.pk}/")
+    theirs = signed_in(world.trainer).get(f"/emploi-du-temps/apprenant/{world.other_learner.pk}/")
+    cohort = (
+        signed_in(world.trainer)
+        .get(f"/emploi-du-temps/promotion/{world.cohort.pk}/")
+        .content.decode()
+    )
 
     assert ours.status_code == 200
     assert theirs.status_code == 404
@@ -234,10 +238,12 @@ def test_a_trainer_sees_only_the_learners_they_teach(
 
 
 def test_staff_choose_a_week_and_open_any(world: World, week: dict[str, Session]) -> None:
-    chooser = page(world.staff, "/emploi-du-temps/").content.decode()
-    learner = page(
-        world.staff, f"/emploi-du-temps/apprenant/{world.other_learner.pk}/{MONDAY}"
-    ).content.decode()
+    chooser = signed_in(world.staff).get("/emploi-du-temps/").content.decode()
+    learner = (
+        signed_in(world.staff)
+        .get(f"/emploi-du-temps/apprenant/{world.other_learner.pk}/{MONDAY}")
+        .content.decode()
+    )
 
     assert f'href="/emploi-du-temps/promotion/{world.cohort.pk}/"' in chooser
     assert f'href="/emploi-du-temps/formateur/{world.other_trainer.pk}/"' in chooser
@@ -248,22 +254,25 @@ def test_staff_choose_a_week_and_open_any(world: World, week: dict[str, Session]
 @pytest.mark.parametrize("asked", ["lundi", "2027-02-30", "0001-01-01", "9999-12-31"])
 def test_a_week_that_cannot_be_read_shows_this_week(world: World, asked: str) -> None:
     with time_machine.travel(paris(1, 13, 9)):
-        response = page(world.learner_user, f"/emploi-du-temps/?semaine={asked}")
+        response = signed_in(world.learner_user).get(f"/emploi-du-temps/?semaine={asked}")
 
     assert "Semaine du 11 janvier au 17 janvier 2027" in response.content.decode()
 
 
 def test_an_unknown_kind_of_week_answers_404(world: World) -> None:
-    assert page(world.staff, f"/emploi-du-temps/machine/{world.cohort.pk}/").status_code == 404
+    assert (
+        signed_in(world.staff).get(f"/emploi-du-temps/machine/{world.cohort.pk}/").status_code
+        == 404
+    )
 
 
 def test_a_week_shows_saturday_only_when_something_happens_on_it(world: World) -> None:
     plan_session(world.cohort, world.trainer, paris(1, 11, 8))
     url = f"/emploi-du-temps/promotion/{world.cohort.pk}/"
 
-    weekdays = page(world.trainer, url + MONDAY).content.decode()
+    weekdays = signed_in(world.trainer).get(url + MONDAY).content.decode()
     plan_session(world.cohort, world.trainer, paris(1, 16, 8), title="Portes ouvertes")
-    with_saturday = page(world.trainer, url + MONDAY).content.decode()
+    with_saturday = signed_in(world.trainer).get(url + MONDAY).content.decode()
 
     assert "Vendredi 15 janvier" in weekdays
     assert "Samedi" not in weekdays
@@ -275,7 +284,7 @@ def test_a_week_shows_saturday_only_when_something_happens_on_it(world: World) -
 def test_a_cancelled_session_stays_on_the_week_marked_cancelled(world: World) -> None:
     plan_session(world.cohort, world.trainer, paris(1, 11, 8), status=SessionStatus.CANCELLED)
 
-    content = page(world.learner_user, f"/emploi-du-temps/{MONDAY}").content.decode()
+    content = signed_in(world.learner_user).get(f"/emploi-du-temps/{MONDAY}").content.decode()
 
     assert 'class="week-session cancelled"' in content
     assert '<span class="badge cancelled">Annulée</span>' in content
@@ -292,8 +301,8 @@ def test_the_week_prints_local_times_across_the_change_to_summer_time(world: Wor
     )
     url = f"/emploi-du-temps/promotion/{world.cohort.pk}/?semaine="
 
-    before = page(world.trainer, url + "2027-03-24").content.decode()
-    after = page(world.trainer, url + "2027-03-29").content.decode()
+    before = signed_in(world.trainer).get(url + "2027-03-24").content.decode()
+    after = signed_in(world.trainer).get(url + "2027-03-29").content.decode()
 
     assert "Semaine du 22 mars au 28 mars 2027" in before
     assert "Vendredi 26 mars" in before
@@ -311,19 +320,10 @@ def test_the_week_prints_local_times_across_the_change_to_summer_time(world: Wor
 def test_a_week_page_is_ready_for_an_a4_landscape_printout(
     world: World, week: dict[str, Session]
 ) -> None:
-    content = page(world.learner_user, f"/emploi-du-temps/{MONDAY}").content.decode()
+    content = signed_in(world.learner_user).get(f"/emploi-du-temps/{MONDAY}").content.decode()
 
     assert '<nav class="week-nav no-print"' in content
     assert 'href="/static/css/metaltech.css"' in content
-
-
-def _queries(user: User, url: str) -> int:
-    client = Client()
-    client.force_login(user)
-    client.get(url)  # warm the session
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
 
 
 WEEK_PAGES: dict[str, tuple[str, Callable[[World], str]]] = {
@@ -349,7 +349,7 @@ def test_a_week_page_costs_the_same_for_one_session_and_for_fifteen(
     first.learners.set([world.learner])
     url = url_of(world)
     with time_machine.travel(paris(1, 11, 9)):
-        one = _queries(world.user(role), url)
+        one = page_queries(world.user(role), url)
 
     lathe = Machine.objects.create(name="Tour 1", kind=MachineKind.CNC_LATHE, room=first.room)
     for n in range(14):
@@ -360,7 +360,7 @@ def test_a_week_page_costs_the_same_for_one_session_and_for_fifteen(
         Room.objects.create(name=f"Salle {n}", kind=RoomKind.CLASSROOM)
     attendance_sign(learner=world.learner, at=paris(1, 11, 9))
     with time_machine.travel(paris(1, 11, 9)):
-        assert _queries(world.user(role), url) == one
+        assert page_queries(world.user(role), url) == one
 
 
 def _expiring_fitness(valid_until: datetime.date, cohort: Cohort) -> None:
@@ -383,7 +383,7 @@ def test_staff_see_the_minors_whose_cover_expires_within_60_days(world: World) -
         valid_until=datetime.date(2027, 9, 1),
     )
 
-    content = page(world.staff, "/autorisations-machines/").content.decode()
+    content = signed_in(world.staff).get("/autorisations-machines/").content.decode()
 
     assert "dans les 60 jours" in content
     assert (
@@ -397,27 +397,25 @@ def test_staff_see_the_minors_whose_cover_expires_within_60_days(world: World) -
 
 @pytest.mark.parametrize("role", ["trainer", "learner", "guardian", "partner"])
 def test_the_covers_to_renew_are_the_staffs_alone(world: World, role: str) -> None:
-    assert page(world.user(role), "/autorisations-machines/").status_code == 404
+    assert signed_in(world.user(role)).get("/autorisations-machines/").status_code == 404
 
 
 @time_machine.travel(paris(1, 11, 9))
 def test_the_covers_to_renew_cost_the_same_for_one_learner_and_for_fifteen(world: World) -> None:
     _expiring_fitness(datetime.date(2027, 2, 1), world.cohort)
-    one = _queries(world.staff, "/autorisations-machines/")
+    one = page_queries(world.staff, "/autorisations-machines/")
     for n in range(14):
         _expiring_fitness(datetime.date(2027, 1, 12) + datetime.timedelta(days=n), world.cohort)
-    assert _queries(world.staff, "/autorisations-machines/") == one
+    assert page_queries(world.staff, "/autorisations-machines/") == one
 
 
 @pytest.mark.django_db
 def test_my_week_offers_my_calendar_link_and_a_way_to_change_it() -> None:
     from school.models import Role
-    from tests.clients import Client
     from tests.factories import UserFactory
 
     trainer = UserFactory(role=Role.TRAINER)
-    client = Client()
-    client.force_login(trainer)
+    client = signed_in(trainer)
     page = client.get("/emploi-du-temps/").content.decode()
     trainer.refresh_from_db()
     assert f"/calendar/{trainer.calendar_token}.ics" in page

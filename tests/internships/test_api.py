@@ -9,11 +9,9 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from internships import services
-from internships.models import OfferStatus, Placement, PlacementStatus, SignerRole
+from internships.models import OfferStatus, PlacementStatus, SignerRole
 from school.models import Role
 from tests.conftest import World
 from tests.factories import (
@@ -26,6 +24,8 @@ from tests.factories import (
     UserFactory,
     VisitFactory,
 )
+from tests.queries import assert_a_list_costs_the_same_for_one_row_and_for_many, list_queries
+from tests.states import placement_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -173,12 +173,9 @@ def test_a_minor_s_forty_hour_week_is_refused_through_the_api(world: World, api_
     assert "35 heures par semaine (Code du travail, art. L3162-1)" in str(answer.json())
 
 
-def test_staff_record_a_paper_signature_through_the_api(
-    world: World, api_as: Any, django_capture_on_commit_callbacks: Any
-) -> None:
-    placement = PlacementFactory(learner=LearnerFactory(birth_date=datetime.date(2004, 1, 1)))
-    with django_capture_on_commit_callbacks(execute=True):
-        version = services.placement_freeze(placement, by=world.staff)
+def test_staff_record_a_paper_signature_through_the_api(world: World, api_as: Any) -> None:
+    version = placement_ready(by=world.staff)
+    placement = version.placement
     block = version.signatures.get(role=SignerRole.COMPANY)
     scan = SimpleUploadedFile("signee.pdf", b"%PDF-1.7\n%scan\n", "application/pdf")
     answer = api_as(world.staff).post(
@@ -199,45 +196,24 @@ ROW_MAKERS: dict[str, Callable[[], Any]] = {
 }
 
 
-def _count(client: Any, url: str) -> tuple[int, int]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries), response.json()["count"]
-
-
 @pytest.mark.parametrize("endpoint", ROW_MAKERS)
 def test_a_placement_list_costs_the_same_for_one_row_and_for_many(
     api_as: Any, endpoint: str
 ) -> None:
     client = api_as(UserFactory(role=Role.STAFF))
-    url = f"/api/v1/{endpoint}/"
-    ROW_MAKERS[endpoint]()
-    one, rows = _count(client, url)
-    for _ in range(8):
-        ROW_MAKERS[endpoint]()
-    many, more_rows = _count(client, url)
-    assert more_rows > rows >= 1
-    assert many == one
+    assert_a_list_costs_the_same_for_one_row_and_for_many(
+        client, f"/api/v1/{endpoint}/", ROW_MAKERS[endpoint], more=8
+    )
 
 
-def test_the_placement_list_with_signed_versions_costs_the_same(
-    api_as: Any, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_the_placement_list_with_signed_versions_costs_the_same(api_as: Any) -> None:
     staff = UserFactory(role=Role.STAFF)
     client = api_as(staff)
-
-    def ready() -> Placement:
-        placement = PlacementFactory(learner=LearnerFactory(birth_date=datetime.date(2004, 1, 1)))
-        with django_capture_on_commit_callbacks(execute=True):
-            services.placement_freeze(placement, by=staff)
-        return placement
-
-    ready()
-    one, _rows = _count(client, "/api/v1/placements/")
+    placement_ready(by=staff)
+    one, _rows = list_queries(client, "/api/v1/placements/")
     for _ in range(4):
-        ready()
-    many, _rows = _count(client, "/api/v1/placements/")
+        placement_ready(by=staff)
+    many, _rows = list_queries(client, "/api/v1/placements/")
     assert many == one
 
 

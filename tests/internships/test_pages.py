@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from internships.models import Application, ApplicationStatus, Placement, PlacementStatus
 from school.models import Role
-from tests.clients import Client
+from tests.clients import signed_in
 from tests.conftest import World
 from tests.factories import (
     ApplicationFactory,
@@ -26,20 +26,15 @@ from tests.factories import (
     PlacementFactory,
     UserFactory,
 )
+from tests.states import placement_ready
 
 pytestmark = pytest.mark.django_db
-
-
-def as_user(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_a_learner_browses_offers_and_applies_from_the_page(world: World) -> None:
     offer = OfferFactory(title="Fraiseur sur centre CN", company__sector="tooling")
     OfferFactory(title="Forgeron", company__sector="forge")
-    client = as_user(world.learner_user)
+    client = signed_in(world.learner_user)
     listing = client.get("/offres/", {"secteur": "tooling"})
     assert "Fraiseur sur centre CN" in listing.text and "Forgeron" not in listing.text
     assert client.get(f"/offres/{offer.pk}/").status_code == 200
@@ -51,7 +46,7 @@ def test_a_learner_browses_offers_and_applies_from_the_page(world: World) -> Non
 def test_the_partner_accepts_from_the_application_page(world: World) -> None:
     offer = OfferFactory(company=world.company)
     application = ApplicationFactory(offer=offer, learner=world.learner)
-    client = as_user(world.partner)
+    client = signed_in(world.partner)
     page = client.get(f"/candidatures/{application.pk}/")
     assert "Accepter" in page.text
     response = client.post(f"/candidatures/{application.pk}/accept/", follow=True)
@@ -63,7 +58,7 @@ def test_the_partner_accepts_from_the_application_page(world: World) -> None:
 
 def test_a_refusal_without_reason_is_explained_on_the_page(world: World) -> None:
     application = ApplicationFactory(offer=OfferFactory(company=world.company))
-    response = as_user(world.partner).post(
+    response = signed_in(world.partner).post(
         f"/candidatures/{application.pk}/reject/", {"reason": ""}, follow=True
     )
     assert "Un refus doit être motivé." in response.text
@@ -77,7 +72,7 @@ def test_another_company_s_partner_gets_404_everywhere(world: World) -> None:
     placement = PlacementFactory(company=world.company, learner=world.learner)
     stranger = UserFactory(role=Role.PARTNER)
     ContactFactory(company=world.other_company, user=stranger)
-    client = as_user(stranger)
+    client = signed_in(stranger)
     for url in (
         f"/offres/{offer.pk}/",
         f"/offres/{offer.pk}/modifier/",
@@ -97,10 +92,10 @@ def test_staff_make_the_agreement_ready_and_a_learner_signs_it_on_the_page(
     world.learner.save()
     placement = PlacementFactory(learner=world.learner, company=world.company)
     with django_capture_on_commit_callbacks(execute=True):
-        response = as_user(world.staff).post(f"/stages/{placement.pk}/ready/", follow=True)
+        response = signed_in(world.staff).post(f"/stages/{placement.pk}/ready/", follow=True)
     assert "Convention prête à signer" in response.text
     assert mail.outbox  # the signers' links
-    learner = as_user(world.learner_user)
+    learner = signed_in(world.learner_user)
     page = learner.get(f"/stages/{placement.pk}/")
     block = placement.versions.get().signatures.get(user=world.learner_user)
     assert f"/stages/{placement.pk}/signer/{block.pk}/" in page.text
@@ -129,7 +124,7 @@ def test_the_placement_form_refuses_a_minor_s_long_day_with_the_rule(world: Worl
         "slots-0-start_time": "07:00",
         "slots-0-end_time": "17:00",
     }
-    response = as_user(world.staff).post(f"/stages/{placement.pk}/modifier/", form)
+    response = signed_in(world.staff).post(f"/stages/{placement.pk}/modifier/", form)
     assert response.status_code == 200
     assert "8 heures par jour (Code du travail, art. L3162-1)" in response.text
 
@@ -144,7 +139,7 @@ PAGES: dict[str, tuple[str, Callable[[], Any]]] = {
 @pytest.mark.parametrize("page", PAGES)
 def test_a_placement_list_page_costs_the_same_for_one_row_and_for_many(page: str) -> None:
     url, make = PAGES[page]
-    client = as_user(UserFactory(role=Role.STAFF))
+    client = signed_in(UserFactory(role=Role.STAFF))
     make()
     with CaptureQueriesContext(connection) as one:
         assert client.get(url).status_code == 200
@@ -156,16 +151,10 @@ def test_a_placement_list_page_costs_the_same_for_one_row_and_for_many(page: str
 
 
 def test_staff_follow_up_names_missing_signers_learners_without_placement_and_short_weeks(
-    world: World, django_capture_on_commit_callbacks: Any
+    world: World,
 ) -> None:
-    from internships import services
-
-    world.learner.birth_date = datetime.date(2004, 1, 1)
-    world.learner.save()
-    placement = PlacementFactory(learner=world.learner, company=world.company)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.placement_freeze(placement, by=world.staff)
-    page = as_user(world.staff).get("/stages/suivi/")
+    placement_ready(by=world.staff, learner=world.learner, company=world.company)
+    page = signed_in(world.staff).get("/stages/suivi/")
     assert page.status_code == 200
     text = " ".join(html.unescape(page.text).split())
     assert "1 convention en attente de signatures" in text
@@ -173,18 +162,18 @@ def test_staff_follow_up_names_missing_signers_learners_without_placement_and_sh
     # The other learner has no placement at all; the first has 3 weeks of 12.
     assert f"{world.other_learner} — Bac pro 2026" in text
     assert "3,0 semaine(s) sur 12 requises" in text
-    assert as_user(world.learner_user).get("/stages/suivi/").status_code == 404
+    assert signed_in(world.learner_user).get("/stages/suivi/").status_code == 404
     # The same lists head the staff's home page; the learner's shows the agreement to sign.
-    home = html.unescape(as_user(world.staff).get("/").text)
+    home = html.unescape(signed_in(world.staff).get("/").text)
     assert "1 convention en attente de signatures" in " ".join(home.split())
-    mine = html.unescape(as_user(world.learner_user).get("/").text)
+    mine = html.unescape(signed_in(world.learner_user).get("/").text)
     assert "Conventions à signer" in mine and world.company.legal_name in mine
 
 
 def test_the_follow_up_costs_the_same_for_one_learner_and_for_many(world: World) -> None:
     from tests.factories import EnrolmentFactory
 
-    client = as_user(world.staff)
+    client = signed_in(world.staff)
     PlacementFactory(learner=world.learner)
     with CaptureQueriesContext(connection) as one:
         assert client.get("/stages/suivi/").status_code == 200
@@ -204,7 +193,7 @@ def test_the_follow_up_is_computed_once_until_a_placement_changes(
     computed: list[int] = []
     real = follow_up._follow_up
     monkeypatch.setattr(follow_up, "_follow_up", lambda day: computed.append(1) or real(day))
-    client = as_user(world.staff)
+    client = signed_in(world.staff)
     placement = PlacementFactory(learner=world.learner)
 
     client.get("/stages/suivi/")
@@ -225,7 +214,7 @@ def test_the_staff_home_shows_the_first_ten_of_each_list_and_the_full_counts(
 
     for n in range(11):
         EnrolmentFactory(cohort=world.cohort, learner__last_name=f"Zeller-{n:02d}")
-    client = as_user(world.staff)
+    client = signed_in(world.staff)
 
     home = " ".join(html.unescape(client.get("/").text).split())
     whole = " ".join(html.unescape(client.get("/stages/suivi/").text).split())
@@ -254,7 +243,7 @@ def test_a_tutor_with_an_account_evaluates_from_the_partner_home(
     placement.competencies.set([competency])
     with django_capture_on_commit_callbacks(execute=True):
         services.evaluation_request(placement)
-    client = as_user(world.partner)
+    client = signed_in(world.partner)
     assert f"/stages/{placement.pk}/evaluation/" in client.get("/").text
     answer = client.post(
         f"/stages/{placement.pk}/evaluation/",
@@ -265,14 +254,14 @@ def test_a_tutor_with_an_account_evaluates_from_the_partner_home(
     assert client.get(f"/stages/{placement.pk}/evaluation/").status_code == 404
     stranger = UserFactory(role=Role.PARTNER)
     ContactFactory(company=world.company, user=stranger)
-    assert as_user(stranger).get(f"/stages/{placement.pk}/evaluation/").status_code == 404
+    assert signed_in(stranger).get(f"/stages/{placement.pk}/evaluation/").status_code == 404
 
 
 def test_the_referent_records_a_visit_and_an_absence_on_the_placement_page(world: World) -> None:
     from internships.models import Absence, Visit
 
     placement = PlacementFactory(referent=world.trainer)
-    client = as_user(world.trainer)
+    client = signed_in(world.trainer)
     client.post(
         f"/stages/{placement.pk}/visit/",
         {"kind": "call", "date": "2027-03-10", "notes": "Point avec le tuteur : RAS."},
@@ -289,7 +278,7 @@ def test_the_referent_records_a_visit_and_an_absence_on_the_placement_page(world
     # Another trainer (not the referent) records nothing.
     other = PlacementFactory()
     assert (
-        as_user(world.other_trainer)
+        signed_in(world.other_trainer)
         .post(f"/stages/{other.pk}/visit/", {"kind": "call", "date": "2027-03-10", "notes": "x"})
         .status_code
         == 404
@@ -298,11 +287,11 @@ def test_the_referent_records_a_visit_and_an_absence_on_the_placement_page(world
 
 def test_the_cohort_page_shows_placement_weeks_to_the_teaching_team_only(world: World) -> None:
     PlacementFactory(learner=world.learner, referent=world.trainer)
-    staff_page = html.unescape(as_user(world.staff).get(f"/promotions/{world.cohort.pk}/").text)
+    staff_page = html.unescape(signed_in(world.staff).get(f"/promotions/{world.cohort.pk}/").text)
     assert "Stages de la promotion" in staff_page
     assert "3,0 / 12" in staff_page
     learner_page = html.unescape(
-        as_user(world.learner_user).get(f"/promotions/{world.cohort.pk}/").text
+        signed_in(world.learner_user).get(f"/promotions/{world.cohort.pk}/").text
     )
     assert "Stages de la promotion" not in learner_page
 
@@ -318,13 +307,14 @@ def test_visit_notes_stay_with_the_teaching_team_and_a_second_absence_is_explain
     Visit.objects.create(placement=placement, kind="call", notes="Difficultés familiales")
     assert (
         "Difficultés familiales"
-        not in as_user(world.learner_user).get(f"/stages/{placement.pk}/").text
+        not in signed_in(world.learner_user).get(f"/stages/{placement.pk}/").text
     )
     assert (
-        "Difficultés familiales" not in as_user(world.partner).get(f"/stages/{placement.pk}/").text
+        "Difficultés familiales"
+        not in signed_in(world.partner).get(f"/stages/{placement.pk}/").text
     )
-    assert "Difficultés familiales" in as_user(world.trainer).get(f"/stages/{placement.pk}/").text
-    client = as_user(world.trainer)
+    assert "Difficultés familiales" in signed_in(world.trainer).get(f"/stages/{placement.pk}/").text
+    client = signed_in(world.trainer)
     client.post(f"/stages/{placement.pk}/absence/", {"date": "2027-03-10", "hours": "7"})
     again = client.post(
         f"/stages/{placement.pk}/absence/", {"date": "2027-03-10", "hours": "3"}, follow=True

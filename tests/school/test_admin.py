@@ -9,7 +9,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.clients import Client
+from school.models import Cohort, Enrolment, Learner
+from tests.clients import Client, signed_in
 from tests.conftest import World
 
 OUR_APPS = {"school", "companies", "courses", "internships"}
@@ -18,9 +19,7 @@ OUR_MODELS = [model for model in admin.site._registry if model._meta.app_label i
 
 @pytest.fixture
 def staff_client(world: World) -> Client:
-    client = Client()
-    client.force_login(world.staff)
-    return client
+    return signed_in(world.staff)
 
 
 @pytest.mark.parametrize("model", OUR_MODELS, ids=lambda m: m._meta.label)
@@ -49,8 +48,7 @@ def test_the_back_office_speaks_french(staff_client: Client) -> None:
 
 @pytest.mark.parametrize("role", ["trainer", "partner", "learner", "guardian"])
 def test_only_staff_enter_the_back_office(world: World, role: str) -> None:
-    client = Client()
-    client.force_login(world.user(role))
+    client = signed_in(world.user(role))
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
@@ -82,6 +80,30 @@ def test_changing_a_status_in_the_admin_goes_through_the_service(
     assert (last.reason, last.changed_by) == ("Réorientation", world.staff)
 
 
+def _cohort_change_enrolling(
+    cohort: Cohort, learner: Learner, *, kept: Enrolment
+) -> dict[str, Any]:
+    """The cohort's change form as the back office posts it: its fields as they are
+    (the factory's dates), the ``kept`` enrolment's row unchanged and a new row
+    enrolling ``learner`` from 15 September."""
+    return {
+        "programme": cohort.programme_id,
+        "name": cohort.name,
+        "start_date": "2026-09-01",
+        "end_date": "2028-06-30",
+        "head_trainer": cohort.head_trainer_id,
+        "enrolments-TOTAL_FORMS": "2",
+        "enrolments-INITIAL_FORMS": "1",
+        "enrolments-MIN_NUM_FORMS": "0",
+        "enrolments-MAX_NUM_FORMS": "1000",
+        "enrolments-0-id": kept.pk,
+        "enrolments-0-cohort": cohort.pk,
+        "enrolments-1-learner": learner.pk,
+        "enrolments-1-start_date": "2026-09-15",
+        "enrolments-1-cohort": cohort.pk,
+    }
+
+
 def test_enrolling_from_the_cohort_page_records_the_history(
     world: World, staff_client: Client
 ) -> None:
@@ -91,23 +113,7 @@ def test_enrolling_from_the_cohort_page_records_the_history(
     cohort = world.cohort
     url = reverse("admin:school_cohort_change", args=[cohort.pk])
     response = staff_client.post(
-        url,
-        {
-            "programme": cohort.programme_id,
-            "name": cohort.name,
-            "start_date": "2026-09-01",
-            "end_date": "2028-06-30",
-            "head_trainer": cohort.head_trainer_id,
-            "enrolments-TOTAL_FORMS": "2",
-            "enrolments-INITIAL_FORMS": "1",
-            "enrolments-MIN_NUM_FORMS": "0",
-            "enrolments-MAX_NUM_FORMS": "1000",
-            "enrolments-0-id": world.enrolment.pk,
-            "enrolments-0-cohort": cohort.pk,
-            "enrolments-1-learner": newcomer.pk,
-            "enrolments-1-start_date": "2026-09-15",
-            "enrolments-1-cohort": cohort.pk,
-        },
+        url, _cohort_change_enrolling(cohort, newcomer, kept=world.enrolment)
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     enrolment = newcomer.enrolments.get()
@@ -129,23 +135,7 @@ def test_enrolling_a_learner_already_active_elsewhere_is_refused_on_the_cohort_p
     cohort = world.other_cohort
     url = reverse("admin:school_cohort_change", args=[cohort.pk])
     response = staff_client.post(
-        url,
-        {
-            "programme": cohort.programme_id,
-            "name": cohort.name,
-            "start_date": "2026-09-01",
-            "end_date": "2028-06-30",
-            "head_trainer": cohort.head_trainer_id,
-            "enrolments-TOTAL_FORMS": "2",
-            "enrolments-INITIAL_FORMS": "1",
-            "enrolments-MIN_NUM_FORMS": "0",
-            "enrolments-MAX_NUM_FORMS": "1000",
-            "enrolments-0-id": world.other_enrolment.pk,
-            "enrolments-0-cohort": cohort.pk,
-            "enrolments-1-learner": world.learner.pk,
-            "enrolments-1-start_date": "2026-09-15",
-            "enrolments-1-cohort": cohort.pk,
-        },
+        url, _cohort_change_enrolling(cohort, world.learner, kept=world.other_enrolment)
     )
     assert response.status_code == 200
     assert "déjà en formation dans une autre promotion" in html.unescape(response.content.decode())

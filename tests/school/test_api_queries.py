@@ -21,6 +21,7 @@ from tests.factories import (
     ProgrammeFactory,
     UserFactory,
 )
+from tests.queries import assert_a_list_costs_the_same_for_one_row_and_for_many, list_queries
 
 
 def _cohort_with_team(trainer: Any) -> None:
@@ -54,13 +55,6 @@ ROW_MAKERS: dict[str, Callable[[Any], None]] = {
 }
 
 
-def _count_queries(client: Any, url: str) -> tuple[int, int]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries), response.json()["count"]
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [Role.STAFF, Role.TRAINER])
 @pytest.mark.parametrize("endpoint", ROW_MAKERS)
@@ -69,17 +63,9 @@ def test_a_list_endpoint_costs_the_same_for_one_row_and_for_many(
 ) -> None:
     trainer = UserFactory(role=Role.TRAINER)
     user = trainer if role == Role.TRAINER else UserFactory(role=Role.STAFF)
-    client = api_as(user)
-    url = f"/api/v1/{endpoint}/"
-
-    ROW_MAKERS[endpoint](trainer)
-    queries_for_one, rows = _count_queries(client, url)
-    for _ in range(15):
-        ROW_MAKERS[endpoint](trainer)
-    queries_for_many, more_rows = _count_queries(client, url)
-
-    assert more_rows > rows >= 1
-    assert queries_for_many == queries_for_one
+    assert_a_list_costs_the_same_for_one_row_and_for_many(
+        api_as(user), f"/api/v1/{endpoint}/", lambda: ROW_MAKERS[endpoint](trainer), more=15
+    )
 
 
 @pytest.mark.django_db
@@ -111,10 +97,10 @@ def test_a_parents_lists_cost_the_same_for_one_child_and_for_several(
     client = api_as(parent)
     url = f"/api/v1/{endpoint}/"
     _guardian_of(parent)
-    queries_for_one, rows = _count_queries(client, url)
+    queries_for_one, rows = list_queries(client, url)
     for _ in range(4):
         _guardian_of(parent)
-    queries_for_many, more_rows = _count_queries(client, url)
+    queries_for_many, more_rows = list_queries(client, url)
     assert (rows, more_rows) == (1, 5)
     assert queries_for_many == queries_for_one
 
@@ -130,9 +116,9 @@ def test_a_partners_lists_cost_the_same_for_one_row_and_for_many(
     ContactFactory(company=company, user=partner)
     client = api_as(partner)
     url = f"/api/v1/{endpoint}/"
-    queries_for_one, _rows = _count_queries(client, url)
+    queries_for_one, _rows = list_queries(client, url)
     for _ in range(6):
         ContactFactory(company=company)
         ContactFactory()  # another company's: never listed
-    queries_for_many, _more = _count_queries(client, url)
+    queries_for_many, _more = list_queries(client, url)
     assert queries_for_many == queries_for_one

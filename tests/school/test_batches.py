@@ -8,6 +8,7 @@ import datetime
 import hashlib
 import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -33,7 +34,7 @@ from school.models import (
     User,
 )
 from school.services import document_revoke
-from tests.clients import Client
+from tests.clients import Client, signed_in
 from tests.conftest import World
 from tests.factories import CohortFactory, EnrolmentFactory, LearnerFactory, UserFactory
 from tests.school.test_documents_register import PARIS
@@ -76,12 +77,6 @@ def lost_queue() -> override_settings:
     )
 
 
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_a_batch_issues_one_document_per_learner_in_training_with_consecutive_numbers(
     cohort: Cohort, staff: User
 ) -> None:
@@ -121,14 +116,18 @@ def test_resume_batches_issues_the_items_a_killed_worker_left(cohort: Cohort, st
     assert batch_of(batch).done_count == 3
 
 
-def test_a_failing_learner_is_recorded_with_its_reason_and_the_others_are_issued(
-    cohort: Cohort, staff: User, monkeypatch: pytest.MonkeyPatch
+def completion_fails_for_dubois(
+    monkeypatch: pytest.MonkeyPatch, failure: str | Callable[[], object]
 ) -> None:
+    """Reading the completion certificate of Dubois fails: with a ValidationError of
+    that message, or by calling ``failure``, which raises. The others read as usual."""
     kind = documents.get_kind(COMPLETION)
 
     def build_context(enrolment: Any, **parameters: Any) -> dict[str, Any]:
         if enrolment.learner.last_name == "Dubois":
-            raise ValidationError("Les heures de Dubois sont incomplètes.")
+            if isinstance(failure, str):
+                raise ValidationError(failure)
+            failure()
         return kind.build_context(enrolment, **parameters)
 
     def build_contexts(enrolments: list[Any], **parameters: Any) -> list[dict[str, Any]]:
@@ -140,6 +139,12 @@ def test_a_failing_learner_is_recorded_with_its_reason_and_the_others_are_issued
         COMPLETION,
         dataclasses.replace(kind, build_context=build_context, build_contexts=build_contexts),
     )
+
+
+def test_a_failing_learner_is_recorded_with_its_reason_and_the_others_are_issued(
+    cohort: Cohort, staff: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    completion_fails_for_dubois(monkeypatch, "Les heures de Dubois sont incomplètes.")
 
     batch = batch_of(batch_create(kind=COMPLETION, cohort=cohort, by=staff))
 
@@ -215,7 +220,7 @@ def test_the_progress_page_shows_counts_numbers_and_the_zip_link(
 ) -> None:
     batch = batch_create(kind=COMPLETION, cohort=cohort, by=staff)
 
-    page = client_for(staff).get(f"/documents/lots/{batch.pk}/").content.decode()
+    page = signed_in(staff).get(f"/documents/lots/{batch.pk}/").content.decode()
 
     assert "3 / 3 documents émis" in page
     assert "MT-2026-000003" in page
@@ -226,7 +231,7 @@ def test_the_progress_page_shows_counts_numbers_and_the_zip_link(
 def test_an_unfinished_batch_polls_its_progress_fragment(cohort: Cohort, staff: User) -> None:
     with lost_queue():
         batch = batch_create(kind=COMPLETION, cohort=cohort, by=staff)
-    client = client_for(staff)
+    client = signed_in(staff)
 
     page = client.get(f"/documents/lots/{batch.pk}/").content.decode()
     fragment = client.get(f"/documents/lots/{batch.pk}/", HTTP_HX_REQUEST="true").content.decode()
@@ -240,7 +245,7 @@ def test_an_unfinished_batch_polls_its_progress_fragment(cohort: Cohort, staff: 
 def test_the_zip_holds_the_valid_pdfs_under_french_names(cohort: Cohort, staff: User) -> None:
     batch = batch_create(kind=COMPLETION, cohort=cohort, by=staff)
 
-    response = client_for(staff).get(f"/documents/lots/{batch.pk}/zip/")
+    response = signed_in(staff).get(f"/documents/lots/{batch.pk}/zip/")
 
     assert response["Content-Type"] == "application/zip"
     bundle = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
@@ -251,7 +256,7 @@ def test_the_zip_holds_the_valid_pdfs_under_french_names(cohort: Cohort, staff: 
 
 
 def test_the_batch_form_creates_a_batch_and_shows_its_progress(cohort: Cohort, staff: User) -> None:
-    response = client_for(staff).post(
+    response = signed_in(staff).post(
         "/documents/lots/nouveau/", {"cohort": cohort.pk, "kind": COMPLETION}
     )
 
@@ -264,7 +269,7 @@ def test_the_batch_form_creates_a_batch_and_shows_its_progress(cohort: Cohort, s
 def test_the_batch_form_asks_for_the_period_an_attendance_certificate_needs(
     cohort: Cohort, staff: User
 ) -> None:
-    response = client_for(staff).post(
+    response = signed_in(staff).post(
         "/documents/lots/nouveau/", {"cohort": cohort.pk, "kind": "attestation_assiduite"}
     )
 
@@ -281,7 +286,7 @@ def test_batch_pages_do_not_exist_for_anyone_but_staff(
     world: World, cohort: Cohort, role: str
 ) -> None:
     batch = batch_create(kind=COMPLETION, cohort=cohort, by=world.staff)
-    client = client_for(world.user(role))
+    client = signed_in(world.user(role))
 
     for url in (
         "/documents/lots/nouveau/",
@@ -329,23 +334,9 @@ def test_the_api_creates_a_batch_and_reports_its_progress(
 def test_the_api_reports_failures_by_learner(
     cohort: Cohort, staff: User, api_as: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    kind = documents.get_kind(COMPLETION)
     dubois = Learner.objects.get(last_name="Dubois")
 
-    def build_context(enrolment: Any, **parameters: Any) -> dict[str, Any]:
-        if enrolment.learner == dubois:
-            raise ValidationError("Heures incomplètes.")
-        return kind.build_context(enrolment, **parameters)
-
-    def build_contexts(enrolments: list[Any], **parameters: Any) -> list[dict[str, Any]]:
-        return [build_context(enrolment, **parameters) for enrolment in enrolments]
-
-    # The chunk read together fails on Dubois: its learners are read again one by one.
-    monkeypatch.setitem(
-        documents._kinds,
-        COMPLETION,
-        dataclasses.replace(kind, build_context=build_context, build_contexts=build_contexts),
-    )
+    completion_fails_for_dubois(monkeypatch, "Heures incomplètes.")
 
     body = (
         api_as(staff)
@@ -397,7 +388,7 @@ def test_the_batch_api_is_for_staff_only(
 
 
 def test_the_back_office_launches_a_batch_with_the_same_form(cohort: Cohort, staff: User) -> None:
-    client = client_for(staff)
+    client = signed_in(staff)
 
     response = client.post(
         "/admin/school/documentbatch/add/", {"cohort": cohort.pk, "kind": COMPLETION}
@@ -434,7 +425,7 @@ def test_the_batch_list_costs_the_same_for_one_batch_and_for_many(
 def test_the_cohort_admin_action_opens_the_batch_form_on_that_cohort(
     cohort: Cohort, staff: User
 ) -> None:
-    client = client_for(staff)
+    client = signed_in(staff)
     response = client.post(
         "/admin/school/cohort/",
         {"action": "issue_documents", "_selected_action": [cohort.pk]},
@@ -549,23 +540,12 @@ def test_a_failed_query_for_one_learner_spares_the_others(
 ) -> None:
     """On PostgreSQL a failed query aborts its transaction: each learner's reading has
     a savepoint of its own, so the failure is recorded and the others are issued."""
-    kind = documents.get_kind(COMPLETION)
 
-    def build_context(enrolment: Any, **parameters: Any) -> dict[str, Any]:
-        if enrolment.learner.last_name == "Dubois":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT * FROM no_such_table")
-        return kind.build_context(enrolment, **parameters)
+    def missing_table() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
 
-    def build_contexts(enrolments: list[Any], **parameters: Any) -> list[dict[str, Any]]:
-        return [build_context(enrolment, **parameters) for enrolment in enrolments]
-
-    # The chunk read together fails on Dubois: its learners are read again one by one.
-    monkeypatch.setitem(
-        documents._kinds,
-        COMPLETION,
-        dataclasses.replace(kind, build_context=build_context, build_contexts=build_contexts),
-    )
+    completion_fails_for_dubois(monkeypatch, missing_table)
 
     batch = batch_of(batch_create(kind=COMPLETION, cohort=cohort, by=staff))
 
@@ -637,7 +617,7 @@ def test_the_progress_page_costs_the_same_for_one_learner_and_for_many(
     for _ in range(5):
         EnrolmentFactory(cohort=cohort)
     large = batch_create(kind=COMPLETION, cohort=cohort, by=staff)
-    client = client_for(staff)
+    client = signed_in(staff)
 
     counts = []
     for batch in (small, large):

@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from school.models import DocumentStatus, IssuedDocument, Role
 from school.services import document_reissue
 from tests.conftest import World
 from tests.factories import EnrolmentFactory, GuardianFactory, LearnerFactory, UserFactory
+from tests.queries import list_queries
 from tests.school.test_documents_register import (
     PARIS,
     PROBE,
@@ -322,13 +321,6 @@ def test_anonymous_visitors_get_neither_entries_nor_files(
     assert api_client.get(f"/api/v1/documents/{issued[0].pk}/pdf/").status_code == 401
 
 
-def _count_queries(client: Any) -> tuple[int, int]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get("/api/v1/documents/")
-    assert response.status_code == 200
-    return len(queries), response.json()["count"]
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [Role.STAFF, Role.TRAINER, Role.GUARDIAN])
 def test_the_list_costs_the_same_for_one_document_and_for_many(api_as: Any, role: str) -> None:
@@ -346,10 +338,10 @@ def test_the_list_costs_the_same_for_one_document_and_for_many(api_as: Any, role
 
     client = api_as(user)
     one_more()
-    queries_for_one, rows = _count_queries(client)
+    queries_for_one, rows = list_queries(client, "/api/v1/documents/")
     for _ in range(5):
         one_more()
-    queries_for_many, more_rows = _count_queries(client)
+    queries_for_many, more_rows = list_queries(client, "/api/v1/documents/")
 
     assert (rows, more_rows) == (2, 12)
     assert queries_for_many == queries_for_one

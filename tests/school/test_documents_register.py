@@ -22,7 +22,7 @@ from school import documents
 from school.documents import DocumentKind, Subject
 from school.models import DocumentCounter, DocumentStatus, IssuedDocument, Learner, Role, User
 from school.services import document_issue, document_reissue, document_revoke
-from tests.clients import Client
+from tests.clients import Client, signed_in
 from tests.factories import LearnerFactory, UserFactory
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -196,12 +196,6 @@ def test_a_revoked_document_stays_in_the_register_with_its_reason_and_file() -> 
         document_revoke(document=document, reason="Encore")
 
 
-def _admin(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 CHANGELIST = "/admin/school/issueddocument/"
 
 
@@ -209,7 +203,7 @@ CHANGELIST = "/admin/school/issueddocument/"
 def test_the_back_office_lists_the_register_read_only_with_its_pdf() -> None:
     office = UserFactory(role=Role.STAFF)
     document = issue(LearnerFactory(last_name="Marchand"))
-    client = _admin(office)
+    client = signed_in(office)
 
     found = client.get(CHANGELIST, {"q": "Marchand", "status": "valid", "year": document.year})
     page = html.unescape(found.content.decode())
@@ -247,7 +241,7 @@ def test_the_back_office_revokes_the_chosen_documents_with_the_reason_given() ->
     chosen = [issue(LearnerFactory()), issue(LearnerFactory())]
     kept = issue(LearnerFactory())
 
-    page = _revoke_in_admin(_admin(office), chosen, "Promotion close par erreur")
+    page = _revoke_in_admin(signed_in(office), chosen, "Promotion close par erreur")
 
     assert "2 documents révoqués." in page
     for document in chosen:
@@ -265,7 +259,7 @@ def test_the_back_office_revokes_the_chosen_documents_with_the_reason_given() ->
 def test_the_back_office_revokes_nothing_without_a_reason() -> None:
     document = issue(LearnerFactory())
 
-    page = _revoke_in_admin(_admin(UserFactory(role=Role.STAFF)), [document], "")
+    page = _revoke_in_admin(signed_in(UserFactory(role=Role.STAFF)), [document], "")
 
     assert f"{document.number} : Indiquez le motif de la révocation." in page
     document.refresh_from_db()

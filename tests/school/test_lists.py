@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.clients import Client
+from tests.clients import signed_in
 from tests.conftest import World
 from tests.factories import (
     CompanyFactory,
@@ -21,18 +21,12 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_learners_are_searched_and_the_filters_stay_in_the_page_links(world: World) -> None:
     for n in range(30):
         EnrolmentFactory(cohort=world.cohort, learner=LearnerFactory(last_name=f"Martin{n:02d}"))
     EnrolmentFactory(cohort=world.cohort, learner=LearnerFactory(last_name="Durand-Perrin"))
     page = html.unescape(
-        as_user(world.staff)
+        signed_in(world.staff)
         .get("/apprenants/", {"q": "martin", "promotion": world.cohort.pk})
         .content.decode()
     )
@@ -42,21 +36,21 @@ def test_learners_are_searched_and_the_filters_stay_in_the_page_links(world: Wor
 
 
 def test_a_trainer_lists_only_the_learners_they_teach_and_partners_none(world: World) -> None:
-    page = as_user(world.trainer).get("/apprenants/").content.decode()
+    page = signed_in(world.trainer).get("/apprenants/").content.decode()
     assert world.learner.last_name.upper() in page
     assert world.other_learner.last_name.upper() not in page
-    assert as_user(world.partner).get("/apprenants/").status_code == 404
-    assert as_user(world.learner_user).get("/apprenants/").status_code == 404
+    assert signed_in(world.partner).get("/apprenants/").status_code == 404
+    assert signed_in(world.learner_user).get("/apprenants/").status_code == 404
 
 
 def test_companies_are_searched_by_name_city_or_siret(world: World) -> None:
     CompanyFactory(legal_name="Fonderie du Bassigny", city="Chaumont")
-    page = as_user(world.staff).get("/entreprises/", {"q": "bassigny"}).content.decode()
+    page = signed_in(world.staff).get("/entreprises/", {"q": "bassigny"}).content.decode()
     assert "Fonderie du Bassigny" in page and "Forges de Nogent" not in page
     # A partner searches their own company only.
     assert (
         "Bassigny"
-        not in as_user(world.partner).get("/entreprises/", {"q": "bassigny"}).content.decode()
+        not in signed_in(world.partner).get("/entreprises/", {"q": "bassigny"}).content.decode()
     )
 
 
@@ -68,7 +62,7 @@ def test_companies_are_searched_by_name_city_or_siret(world: World) -> None:
     ],
 )
 def test_a_list_page_costs_the_same_for_one_row_and_for_many(world: World, url, make) -> None:
-    client = as_user(world.staff)
+    client = signed_in(world.staff)
     make(world)
     with CaptureQueriesContext(connection) as one:
         assert client.get(url).status_code == 200
