@@ -262,6 +262,7 @@ class SessionAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form = super().get_form(request, obj, change, **kwargs)
+        assert issubclass(form, SessionAdminForm)  # noqa: S101
         form.by = _staff(request)  # a class made for this request (modelform_factory)
         return form
 

@@ -675,7 +675,7 @@ ORDER_MOVES: dict[tuple[str, str], frozenset[str]] = {
 
 # An order's way from its submission to its closing, when nothing is declined or sent
 # back: the moves of ORDER_MOVES one after the other.
-ORDER_PATH: tuple[str, ...] = (
+ORDER_PATH: tuple[OrderStatus, ...] = (
     OrderStatus.SUBMITTED,
     OrderStatus.REVIEWED,
     OrderStatus.ACCEPTED,
