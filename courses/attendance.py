@@ -60,23 +60,25 @@ GroupMember = Session.learners.through
 def participants(session: Session) -> LearnerQuerySet:
     """Who takes part in a session: its group if it has one, else the cohort's learners
     in training (a suspended or departed learner is not on the roll call)."""
-    group = GroupMember.objects.filter(session_id=session.pk)
-    in_training = Enrolment.objects.active().filter(cohort_id=session.cohort_id)
-    return Learner.objects.filter(
-        Q(pk__in=group.values("learner_id"))
-        | (~Exists(group) & Q(pk__in=in_training.values("learner_id")))
-    )
+    return _participants(session.pk, session.cohort_id)
 
 
 def sessions_of(learner: Learner) -> SessionQuerySet:
-    """The same rule as ``participants``, seen from the learner: the sessions of their
-    groups, and the whole-class sessions of the cohort they are in training with."""
-    has_group = GroupMember.objects.filter(session_id=OuterRef("pk"))
-    groups = GroupMember.objects.filter(learner_id=learner.pk)
-    in_training = Enrolment.objects.active().filter(learner_id=learner.pk)
-    return Session.objects.filter(
-        Q(pk__in=groups.values("session_id"))
-        | (~Exists(has_group) & Q(cohort__in=in_training.values("cohort_id")))
+    """The sessions ``learner`` is among the ``participants`` of: the rule above, asked
+    of each session from inside it (each lookup an index's, for the few sessions of a
+    half-day this is used for)."""
+    takes_part = _participants(OuterRef(OuterRef("pk")), OuterRef(OuterRef("cohort_id")))
+    return Session.objects.filter(Exists(takes_part.filter(pk=learner.pk)))
+
+
+def _participants(session: Any, cohort: Any) -> LearnerQuerySet:
+    """``participants`` of a session given by its id and its cohort's, which may be
+    references to an outer query's columns."""
+    group = GroupMember.objects.filter(session_id=session)
+    in_training = Enrolment.objects.active().filter(cohort_id=cohort)
+    return Learner.objects.filter(
+        Q(pk__in=group.values("learner_id"))
+        | (~Exists(group) & Q(pk__in=in_training.values("learner_id")))
     )
 
 

@@ -19,6 +19,8 @@ from courses.attendance import (
     hours_attended,
     hours_report,
     hours_reports,
+    participants,
+    sessions_of,
 )
 from courses.models import (
     Attendance,
@@ -327,6 +329,33 @@ def test_a_learner_signs_during_a_running_session_and_the_whole_half_day_is_sign
     # The status stays the trainer's to record: a signature never fills in the roll call.
     assert {line.status for line in lines.values()} == {""}
     assert Attendance.history.filter(history_user=world.learner_user).count() == 2
+
+
+def test_a_learner_s_sessions_are_those_they_are_a_participant_of(world: World) -> None:
+    classmate = LearnerFactory()
+    EnrolmentFactory(learner=classmate, cohort=world.cohort)
+    sessions = {
+        "whole class": plan_session(world.cohort, world.trainer, at(11, 8)),
+        "their group": plan_session(world.cohort, world.trainer, at(12, 8), group=[world.learner]),
+        "another group": plan_session(world.cohort, world.trainer, at(13, 8), group=[classmate]),
+        "another cohort": plan_session(world.other_cohort, world.other_trainer, at(11, 8)),
+    }
+
+    def seen_from_both_sides() -> set[str]:
+        theirs = set(sessions_of(world.learner).values_list("pk", flat=True))
+        named = {name for name, session in sessions.items() if session.pk in theirs}
+        assert named == {
+            name
+            for name, session in sessions.items()
+            if participants(session).filter(pk=world.learner.pk).exists()
+        }
+        return named
+
+    assert seen_from_both_sides() == {"whole class", "their group"}
+    world.enrolment.status = EnrolmentStatus.SUSPENDED
+    world.enrolment.save()
+    # Suspended: off the whole-class roll calls, still in the group they were put in.
+    assert seen_from_both_sides() == {"their group"}
 
 
 def test_a_signature_never_overrides_what_the_trainer_recorded(
