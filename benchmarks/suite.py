@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SUMMARY = re.compile(r"=+ (.*\d+ passed.*) in [\d.]+s")
+# -q prints the summary bare ("271 passed, 10 skipped in 21.27s"), without its = rule.
+SUMMARY = re.compile(r"^=*\s*(\d+ passed.*?) in [\d.]+s", re.MULTILINE)
 
 
 def run(workers: str, seed: int, args: list[str]) -> tuple[float, str]:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from school.models import AnyUser, Role, User, role_of
 
-from .validators import validate_siret
+from .validators import french_vat_number, validate_siret
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
@@ -108,6 +108,10 @@ class Company(models.Model):
     def siren(self) -> str:
         return self.siret[:9]
 
+    @property
+    def vat_number(self) -> str:
+        return french_vat_number(self.siren)
+
 
 class ContactQuerySet(models.QuerySet["Contact"]):
     def visible_to(self, user: AnyUser) -> ContactQuerySet:
@@ -164,6 +168,11 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} ({self.company})"
+
+    @property
+    def mail_address(self) -> str:
+        """Where the school writes to them: their account's address, else the one on file."""
+        return (self.user.email if self.user else self.email) or ""
 
     change_refusal = _(
         "Un signataire habilité est vérifié par l'école : demandez au secrétariat de le modifier."

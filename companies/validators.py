@@ -45,3 +45,9 @@ def validate_siret(value: str) -> None:
             code="siret_checksum",
             params={"value": value},
         )
+
+
+def french_vat_number(siren: str) -> str:
+    """The intra-community VAT number of a French business: FR, a two-digit key, then
+    the SIREN (the key is (12 + 3 × (SIREN mod 97)) mod 97)."""
+    return f"FR{(12 + 3 * (int(siren) % 97)) % 97:02d}{siren}"

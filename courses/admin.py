@@ -25,6 +25,7 @@ from .models import (
     CompetencyEvidence,
     Course,
     Derogation,
+    ExcuseNote,
     Inspection,
     Machine,
     MedicalFitness,
@@ -401,7 +402,10 @@ class WorkshopOrderAdmin(SimpleHistoryAdmin):
     inlines = [OrderEventInline, TimeLogInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in WorkshopOrder._meta.fields] + ["sessions", "learners"]
+        # The material's cost is the office's figure (the margin of the workshop's sales):
+        # the one field typed here.
+        fields = [f.name for f in WorkshopOrder._meta.fields if f.name != "material_cost"]
+        return [*fields, "sessions", "learners"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -427,4 +431,21 @@ class InspectionAdmin(SimpleHistoryAdmin):
         return [f.name for f in Inspection._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ExcuseNote)
+class ExcuseNoteAdmin(SimpleHistoryAdmin):
+    """Read here; answered on the « Absences » page, where accepting excuses the days'
+    absences in the émargement (one place for that rule)."""
+
+    list_display = ["learner", "first_day", "last_day", "status", "sent_at", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["learner__last_name", "reason"]
+    list_select_related = ["learner"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -25,7 +25,7 @@ from school.api import FirstRendererNegotiation, ListRetrieveCreateUpdateViewSet
 from school.filters import ScopedFilterSet
 from school.models import Learner, Role, User, role_of
 
-from . import attendance, orders, services
+from . import absences, attendance, orders, services
 from .models import (
     Attendance,
     ClosurePeriod,
@@ -34,6 +34,7 @@ from .models import (
     CompetencyEvidence,
     Course,
     Derogation,
+    ExcuseNote,
     Inspection,
     Machine,
     MedicalFitness,
@@ -52,8 +53,10 @@ from .serializers import (
     CompetencyBlockSerializer,
     CompetencySerializer,
     CourseSerializer,
+    DecisionSerializer,
     DerogationSerializer,
     EvidenceSerializer,
+    ExcuseNoteSerializer,
     HoursQuerySerializer,
     HoursSerializer,
     InspectionWriteSerializer,
@@ -549,6 +552,65 @@ class EvidenceViewSet(
         return Response(self.get_serializer(evidence).data, status=status.HTTP_201_CREATED)
 
 
+class ExcuseNoteViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Excuse notes (justificatifs d'absence): a guardian sends one for their child (an
+    adult learner for themselves), with a scan if they wish; the staff ``accept`` it
+    (the days' absences become excused) or ``refuse`` it, saying why."""
+
+    serializer_class = ExcuseNoteSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    filterset_fields = ["learner", "status"]
+    ordering_fields = ["sent_at"]
+    write_roles = {
+        "create": {Role.STAFF, Role.GUARDIAN, Role.LEARNER},
+        "accept": {Role.STAFF},
+        "refuse": {Role.STAFF},
+    }
+
+    def get_queryset(self) -> QuerySet[ExcuseNote]:
+        return (
+            ExcuseNote.objects.visible_to(self.request.user)
+            .select_related("learner")
+            .order_by("-sent_at", "-pk")
+        )
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = call_service(
+            absences.excuse_send, by=cast(User, request.user), **data.validated_data
+        )
+        return Response(self.get_serializer(note).data, status=status.HTTP_201_CREATED)
+
+    def _decide(self, request: Request, *, accept: bool) -> Response:
+        note = self.get_object()  # first: out of scope is 404, whatever the body
+        data = DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = call_service(
+            absences.excuse_decide,
+            note=note,
+            accept=accept,
+            by=cast(User, request.user),
+            decision_note=data.validated_data.get("decision_note", ""),
+        )
+        return Response(self.get_serializer(note).data)
+
+    @extend_schema(request=DecisionSerializer, responses=ExcuseNoteSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, accept=True)
+
+    @extend_schema(request=DecisionSerializer, responses=ExcuseNoteSerializer)
+    @action(detail=True, methods=["post"])
+    def refuse(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(request, accept=False)
+
+
 class PortfolioViewSet(viewsets.GenericViewSet):
     """A learner's portfolio by their id: each competency of the programme, its level,
     its evidence and dates, and the gaps."""
@@ -582,3 +644,4 @@ def register_endpoints(router: BaseRouter) -> None:
     router.register("time-logs", TimeLogViewSet, basename="time-log")
     router.register("evidence", EvidenceViewSet, basename="evidence")
     router.register("portfolios", PortfolioViewSet, basename="portfolio")
+    router.register("excuse-notes", ExcuseNoteViewSet, basename="excuse-note")

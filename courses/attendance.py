@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from itertools import groupby
 from operator import attrgetter
 from typing import Any, cast
@@ -29,17 +30,23 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import TruncDate
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_tasks import task
 
 from school.db import save_checked
-from school.models import Enrolment, Learner, LearnerQuerySet, Role, User
+from school.models import Enrolment, Guardian, Learner, LearnerQuerySet, Role, User
+from school.notifications import absolute_url, notify
 
 from .models import (
+    AbsenceNotice,
     Attendance,
     AttendanceStatus,
     Course,
+    ExcuseNote,
+    ExcuseStatus,
     Session,
     SessionQuerySet,
     SessionStatus,
@@ -128,6 +135,11 @@ def attendance_mark(
     attendance = Attendance.objects.select_for_update().filter(
         session=session, learner=learner
     ).first() or Attendance(session=session, learner=learner)
+    if status == AttendanceStatus.ABSENT:
+        # The family excused the day beforehand and the school accepted it.
+        excuse = accepted_excuse(learner, session)
+        if excuse is not None:
+            status, reason = AttendanceStatus.EXCUSED, excuse.reason
     attendance.status = status
     # A motif explains a lateness or an absence; a presence has none to keep.
     attendance.reason = "" if status == AttendanceStatus.PRESENT else reason.strip()
@@ -138,7 +150,40 @@ def attendance_mark(
     # shell has no request, and the history must still say who.
     attendance._history_user = by  # type: ignore[attr-defined]
     save_checked(attendance)
+    if status == AttendanceStatus.ABSENT:
+        absence_noticed(attendance)
     return attendance
+
+
+def accepted_excuse(learner: Learner, session: Session) -> ExcuseNote | None:
+    """The accepted excuse note covering the session's day, if any."""
+    day = timezone.localdate(session.start)
+    return (
+        ExcuseNote.objects.filter(
+            learner=learner,
+            status=ExcuseStatus.ACCEPTED,
+            first_day__lte=day,
+            last_day__gte=day,
+        )
+        .order_by("-decided_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def attendance_excuse(line: Attendance, *, reason: str, by: User) -> Attendance:
+    """An unexcused absence excused afterwards (an accepted note): the line changes, with
+    its history, even if the learner has left the cohort since — they were there then."""
+    line = Attendance.objects.select_for_update().get(pk=line.pk)
+    if line.status != AttendanceStatus.ABSENT:
+        return line
+    line.status = AttendanceStatus.EXCUSED
+    line.reason = reason.strip()
+    line.recorded_by = by
+    line.recorded_at = timezone.now()
+    line._history_user = by  # type: ignore[attr-defined]
+    save_checked(line)
+    return line
 
 
 def local_midnight(day: datetime.date) -> datetime.datetime:
@@ -444,3 +489,84 @@ def changes_after_validation(session: Session) -> list[Change]:
                 )
             before = after
     return sorted(changes, key=lambda change: change.at, reverse=True)
+
+
+# ---------------------------------------------------------------------------------------
+# The guardians' notice of an unexcused absence: one message per guardian per half-day.
+# ---------------------------------------------------------------------------------------
+
+
+def _guardian_address(guardian: Guardian) -> str:
+    return guardian.email or (guardian.user.email if guardian.user else "")
+
+
+def absence_noticed(attendance: Attendance) -> None:
+    """Called when a line becomes « absent »: each guardian of a minor learner gets a
+    notice for that half-day, sent at its end (one, however many sessions missed)."""
+    session = attendance.session
+    learner = attendance.learner
+    if not learner.is_minor_on(timezone.localdate(session.start)):
+        return
+    start, end = half_day(session.start)
+    for guardian in learner.guardians.select_related("user"):
+        if not _guardian_address(guardian):
+            continue
+        notice, created = AbsenceNotice.objects.get_or_create(guardian=guardian, half_day=start)
+        if created:
+            transaction.on_commit(partial(_enqueue, notice.pk, end))
+
+
+def _enqueue(notice_id: int, end: datetime.datetime) -> None:
+    # The worker sends it when the half-day is over, so that a morning's absences come
+    # together; a backend that cannot wait (the immediate one, in development) sends now.
+    job = send_absence_notice
+    if job.get_backend().supports_defer:
+        job = job.using(run_after=max(end, timezone.now()))
+    job.enqueue(notice_id)
+
+
+@task()
+def send_absence_notice(notice_id: int) -> None:
+    with transaction.atomic():
+        notice = (
+            AbsenceNotice.objects.select_for_update(of=("self",))
+            .select_related("guardian__learner", "guardian__user")
+            .filter(pk=notice_id, sent_at__isnull=True)
+            .first()
+        )
+        if notice is None:
+            return
+        start, end = half_day(notice.half_day)
+        # Read when sending: a line corrected to « présent » or excused since is not told.
+        missed = list(
+            Attendance.objects.filter(
+                learner=notice.guardian.learner,
+                status=AttendanceStatus.ABSENT,
+                session__start__gte=start,
+                session__start__lt=end,
+            )
+            .select_related("session__course")
+            .order_by("session__start")
+        )
+        notice.sent_at = timezone.now()
+        notice.save(update_fields=["sent_at"])
+        if missed:
+            _tell(notice.guardian, missed)
+
+
+def _tell(guardian: Guardian, missed: list[Attendance]) -> None:
+    learner = guardian.learner
+    lines = "\n".join(
+        f"- {timezone.localtime(line.session.start):%d/%m/%Y %H:%M} : {line.session.course}"
+        for line in missed
+    )
+    notify(
+        [_guardian_address(guardian)],
+        _("Absence de %(learner)s") % {"learner": learner},
+        _(
+            "Bonjour,\n\n%(learner)s a été noté(e) absent(e), sans justificatif, à :\n"
+            "%(lines)s\n\nVous pouvez envoyer un justificatif depuis votre espace "
+            "(motif et, si vous le souhaitez, un document scanné) : %(url)s\n"
+        )
+        % {"learner": learner, "lines": lines, "url": absolute_url(reverse("excuse-list"))},
+    )

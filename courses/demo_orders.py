@@ -78,7 +78,7 @@ ORDERS = (
 )  # fmt: skip
 
 
-def _drawing(reference: str) -> SimpleUploadedFile:
+def demo_drawing(reference: str) -> SimpleUploadedFile:
     """A one-page PDF standing for the customer's drawing."""
     writer = PdfWriter()
     writer.add_blank_page(width=842, height=595)  # A4 landscape, as drawings are
@@ -88,7 +88,7 @@ def _drawing(reference: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(f"plan-{reference}.pdf", buffer.getvalue(), "application/pdf")
 
 
-def _production_sessions(trainer: User) -> list[Session]:
+def production_sessions(trainer: User) -> list[Session]:
     """Two turning mornings of the CAP 2025 cohort in the week before the demo term: time
     is only logged for sessions that have begun, whatever day the demo is seeded."""
     cohort = Cohort.objects.get(name=CAP_2025)
@@ -119,7 +119,7 @@ def seed_orders(stdout: OutputWrapper) -> None:
     partner = User.objects.get(email=PARTNER_EMAIL)
     trainer = User.objects.get(email=TRAINER_EMAIL)
     today = timezone.localdate()
-    sessions = _production_sessions(trainer)
+    sessions = production_sessions(trainer)
     roll_calls(timezone.now())  # those two mornings had their roll call too
     makers = list(
         Learner.objects.filter(
@@ -137,7 +137,7 @@ def seed_orders(stdout: OutputWrapper) -> None:
         by = partner if company.contacts.filter(user=partner).exists() else staff
         order = orders.order_place(
             company=company,
-            drawing=_drawing(row.reference),
+            drawing=demo_drawing(row.reference),
             by=by,
             reference=row.reference,
             description=row.description,

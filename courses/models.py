@@ -4,6 +4,7 @@ machine authorisations for minors, and attendance (émargement)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -22,12 +23,14 @@ from school.models import (
     AnyUser,
     Cohort,
     Enrolment,
+    Guardian,
     Learner,
     Programme,
     Role,
     User,
     role_of,
 )
+from school.registry import Registry
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
@@ -577,6 +580,102 @@ class Attendance(models.Model):
         return f"{self.learner} — {self.session}"
 
 
+class ExcuseStatus(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    ACCEPTED = "accepted", _("Acceptée")
+    REFUSED = "refused", _("Refusée")
+
+
+class ExcuseNoteQuerySet(models.QuerySet["ExcuseNote"]):
+    def visible_to(self, user: AnyUser) -> ExcuseNoteQuerySet:
+        if role_of(user) == Role.PARTNER:
+            return self.none()
+        return self.filter(learner__in=Learner.objects.visible_to(user))
+
+
+def _excuse_path(note: ExcuseNote, filename: str) -> str:
+    return f"excuses/{note.learner_id}/{filename}"
+
+
+class ExcuseNote(models.Model):
+    """A family's excuse for days of absence (motif, optional scan of a certificate).
+    Accepted by the staff, it turns those days' unexcused absences into excused ones."""
+
+    learner = models.ForeignKey(
+        Learner, on_delete=models.CASCADE, related_name="excuse_notes", verbose_name=_("apprenant")
+    )
+    first_day = models.DateField(_("du"))
+    last_day = models.DateField(_("au"))
+    reason = models.CharField(_("motif"), max_length=255)
+    scan = models.FileField(_("justificatif"), upload_to=_excuse_path, blank=True)
+    sent_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("envoyée par")
+    )
+    sent_at = models.DateTimeField(_("envoyée le"))
+    status = models.CharField(
+        _("statut"), max_length=10, choices=ExcuseStatus.choices, default=ExcuseStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("décidée par"),
+    )
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+    decision_note = models.CharField(_("réponse de l'école"), max_length=255, blank=True)
+
+    objects = ExcuseNoteQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("justificatif d'absence")
+        verbose_name_plural = _("justificatifs d'absence")
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=F("first_day")),
+                name="excuse_last_day_after_first",
+                violation_error_message=_("Le dernier jour précède le premier."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ExcuseStatus.REFUSED) | ~Q(decision_note=""),
+                name="excuse_refusal_has_reason",
+                violation_error_message=_("Un refus dit pourquoi."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(learner)s, du %(first)s au %(last)s") % {
+            "learner": self.learner,
+            "first": f"{self.first_day:%d/%m/%Y}",
+            "last": f"{self.last_day:%d/%m/%Y}",
+        }
+
+
+class AbsenceNotice(models.Model):
+    """The one message a guardian gets for a half-day in which their minor child was
+    marked absent without excuse: the row makes it one, however many sessions."""
+
+    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="absence_notices")
+    half_day = models.DateTimeField(_("demi-journée"))
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("avis d'absence")
+        verbose_name_plural = _("avis d'absence aux familles")
+        ordering = ["-half_day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["guardian", "half_day"], name="one_notice_per_guardian_and_half_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guardian} — {self.half_day:%d/%m/%Y %H:%M}"
+
+
 class CompetencyLevel(models.TextChoices):
     NOT_ACQUIRED = "not_acquired", _("Non acquis")
     IN_PROGRESS = "in_progress", _("En cours d'acquisition")
@@ -687,6 +786,18 @@ ORDER_PATH: tuple[OrderStatus, ...] = (
 )
 
 
+# What the apps above courses add to an order's page (billing: its quote, delivery
+# notes and invoices): each takes the request and the order, returns HTML or "".
+OrderSection = Callable[[Any, "WorkshopOrder"], str]
+order_sections: Registry[OrderSection] = Registry()
+
+
+def sees_prices(user: AnyUser) -> bool:
+    """The money of an order is the school's and its customer's: trainers and learners
+    work on the order without seeing its price."""
+    return role_of(user) in (Role.STAFF, Role.PARTNER)
+
+
 class OrderQuerySet(models.QuerySet["WorkshopOrder"]):
     def visible_to(self, user: AnyUser) -> OrderQuerySet:
         role = role_of(user)
@@ -750,6 +861,15 @@ class WorkshopOrder(models.Model):
         Competency, blank=True, related_name="orders", verbose_name=_("compétences mobilisées")
     )
     delivered_quantity = models.PositiveIntegerField(_("quantité livrée"), default=0)
+    material_cost = models.DecimalField(
+        _("coût de la matière (€ HT)"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("Ce que la matière a coûté à l'école : la marge de la commande en dépend."),
+    )
     placed_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -51,7 +51,9 @@ DRAWING_KINDS = ("PDF", "DXF", "STEP", "PNG", "JPEG")
 INSPECTION_REPORT = "rapport_controle"
 
 
-def _locked(order: WorkshopOrder) -> WorkshopOrder:
+def locked_order(order: WorkshopOrder) -> WorkshopOrder:
+    """The order's row, locked until the transaction ends: every write to an order (and
+    to its papers, in billing) takes it first."""
     return WorkshopOrder.objects.select_for_update().select_related("company").get(pk=order.pk)
 
 
@@ -71,6 +73,17 @@ def _check_move(order: WorkshopOrder, status: str, by: User) -> None:
         raise PermissionDenied(_("Votre rôle ne permet pas cette étape de la commande."))
 
 
+def _check_customer_move(order: WorkshopOrder, status: str, by: User) -> None:
+    if (order.status, status) not in ORDER_MOVES:
+        raise ValidationError(
+            _("Une commande « %(from)s » ne passe pas à « %(to)s ».")
+            % {"from": order.get_status_display(), "to": OrderStatus(status).label}
+        )
+    customer = Company.objects.visible_to(by).filter(pk=order.company_id).exists()
+    if role_of(by) != Role.STAFF and not (role_of(by) == Role.PARTNER and customer):
+        raise PermissionDenied(_("Seul le client de la commande accepte son devis."))
+
+
 def _record(order: WorkshopOrder, status: str, by: User, note: str = "") -> None:
     OrderEvent.objects.create(
         order=order, from_status=order.status, to_status=status, by=by, note=note
@@ -78,13 +91,15 @@ def _record(order: WorkshopOrder, status: str, by: User, note: str = "") -> None
     order.status = status
 
 
-def _staff_emails() -> list[str]:
+def staff_emails() -> list[str]:
+    """Who hears of an order's news at the school, and (``company_emails``) at the
+    company: its contacts with an account."""
     return list(
         User.objects.filter(role=Role.STAFF, is_active=True).values_list("email", flat=True)
     )
 
 
-def _company_emails(company: Company) -> list[str]:
+def company_emails(company: Company) -> list[str]:
     return list(company.contacts.filter(user__isnull=False).values_list("user__email", flat=True))
 
 
@@ -103,7 +118,7 @@ def order_place(
     order.save()
     OrderEvent.objects.create(order=order, to_status=OrderStatus.SUBMITTED, by=by)
     notify(
-        _staff_emails(),
+        staff_emails(),
         _("Nouvelle commande : %(order)s") % {"order": order},
         _("%(company)s commande %(quantity)s × %(reference)s pour le %(day)s.")
         % {
@@ -118,7 +133,7 @@ def order_place(
 
 @transaction.atomic
 def order_review(order: WorkshopOrder, *, by: User, note: str = "") -> WorkshopOrder:
-    order = _locked(order)
+    order = locked_order(order)
     _move(order, OrderStatus.REVIEWED, by, note)
     order.save(update_fields=["status", "updated_at"])
     return order
@@ -133,9 +148,17 @@ def order_accept(
     planned_start: datetime.date,
     planned_end: datetime.date,
     supervisor: User | None = None,
+    quote: str = "",
 ) -> WorkshopOrder:
-    order = _locked(order)
-    _move(order, OrderStatus.ACCEPTED, by)
+    """The school takes the order on, at a price, for a period. With ``quote`` (its
+    number), it is the customer who accepts the school's quote: the order's company's
+    partner (or the staff, for an acceptance on paper) moves it on."""
+    order = locked_order(order)
+    if quote:
+        _check_customer_move(order, OrderStatus.ACCEPTED, by)
+        _record(order, OrderStatus.ACCEPTED, by, _("Devis %(number)s accepté.") % {"number": quote})
+    else:
+        _move(order, OrderStatus.ACCEPTED, by)
     order.price, order.planned_start, order.planned_end = price, planned_start, planned_end
     if supervisor is not None:
         order.supervisor = supervisor
@@ -149,7 +172,7 @@ def order_accept(
 
 @transaction.atomic
 def order_decline(order: WorkshopOrder, *, by: User, reason: str) -> WorkshopOrder:
-    order = _locked(order)
+    order = locked_order(order)
     if not reason.strip():
         raise ValidationError({"decline_reason": _("Un refus doit être motivé.")})
     _move(order, OrderStatus.DECLINED, by, reason)
@@ -161,7 +184,7 @@ def order_decline(order: WorkshopOrder, *, by: User, reason: str) -> WorkshopOrd
 
 def _tell_company(order: WorkshopOrder) -> None:
     notify(
-        _company_emails(order.company),
+        company_emails(order.company),
         _("Votre commande %(reference)s : %(status)s")
         % {"reference": order.reference, "status": order.get_status_display().lower()},
         (
@@ -189,7 +212,7 @@ def order_plan(
     """Link workshop sessions and assign learners, and the competencies the order works
     on when they are given (``None`` keeps them). Each learner must take part in the
     sessions, and a minor needs valid cover for their machines (the timetable's rule)."""
-    order = _locked(order)
+    order = locked_order(order)
     if role_of(by) != Role.STAFF:  # planning again, later, is the staff's too
         raise PermissionDenied(_("Votre rôle ne permet pas cette étape de la commande."))
     if not sessions or not learners:
@@ -227,29 +250,67 @@ def order_plan(
 @transaction.atomic
 def order_advance(order: WorkshopOrder, *, to: str, by: User, note: str = "") -> WorkshopOrder:
     """The production steps: in production, quality control (and back to production),
-    delivered (inspection countersigned, every measure conform), closed."""
-    order = _locked(order)
+    delivered (every good part not yet delivered: ``order_deliver``), closed."""
+    if to == OrderStatus.DELIVERED:
+        return order_deliver(order, by=by, note=note)
+    order = locked_order(order)
     _check_move(order, to, by)
-    if to == OrderStatus.DELIVERED:
-        inspection = Inspection.objects.filter(order=order).first()
-        if inspection is None or inspection.countersigned_at is None:
-            raise ValidationError(
-                _("Livrer demande le rapport de contrôle contresigné par le formateur.")
-            )
-        if not inspection.report().conforms:
-            raise ValidationError(_("Des cotes sont hors tolérance : reprenez la production."))
     _record(order, to, by, note)
-    if to == OrderStatus.DELIVERED:
-        made = sum(log.parts_made - log.parts_scrapped for log in order.time_logs.all())
-        order.delivered_quantity = min(max(made, 0), order.quantity)
     order.save()
-    if to == OrderStatus.DELIVERED:
-        notify(
-            _company_emails(order.company),
-            _("Votre commande %(reference)s est livrée") % {"reference": order.reference},
-            _("%(quantity)s pièces livrées ; le rapport de contrôle est sur MétalTech.")
-            % {"quantity": order.delivered_quantity},
+    return order
+
+
+def deliverable(order: WorkshopOrder) -> int:
+    """Good parts made (made less scrapped, as logged) not yet delivered, up to the
+    quantity ordered."""
+    made = sum(log.parts_made - log.parts_scrapped for log in order.time_logs.all())
+    return max(min(made, order.quantity) - order.delivered_quantity, 0)
+
+
+@transaction.atomic
+def order_deliver(
+    order: WorkshopOrder, *, by: User, quantity: int | None = None, note: str = ""
+) -> WorkshopOrder:
+    """Parts handed to the customer, once the inspection report is countersigned and
+    every measure conforms: all the good parts not yet delivered, or ``quantity`` of them
+    (a partial delivery: the rest stays open and is delivered later). The first delivery
+    moves the order to « livrée »."""
+    order = locked_order(order)
+    if order.status == OrderStatus.DELIVERED:
+        # A later, partial, delivery: the same people as the move to « livrée ».
+        if role_of(by) not in ORDER_MOVES[(OrderStatus.QUALITY_CONTROL, OrderStatus.DELIVERED)]:
+            raise PermissionDenied(_("Votre rôle ne permet pas cette étape de la commande."))
+    else:
+        _check_move(order, OrderStatus.DELIVERED, by)
+    inspection = Inspection.objects.filter(order=order).first()
+    if inspection is None or inspection.countersigned_at is None:
+        raise ValidationError(
+            _("Livrer demande le rapport de contrôle contresigné par le formateur.")
         )
+    if not inspection.report().conforms:
+        raise ValidationError(_("Des cotes sont hors tolérance : reprenez la production."))
+    available = deliverable(order)
+    if quantity is not None and not 1 <= quantity <= available:
+        raise ValidationError(
+            {
+                "quantity": _(
+                    "%(available)s pièce(s) bonne(s) reste(nt) à livrer : impossible d'en livrer "
+                    "%(quantity)s."
+                )
+                % {"available": available, "quantity": quantity}
+            }
+        )
+    delivered = available if quantity is None else quantity
+    if order.status != OrderStatus.DELIVERED:
+        _record(order, OrderStatus.DELIVERED, by, note)
+    order.delivered_quantity += delivered
+    order.save()
+    notify(
+        company_emails(order.company),
+        _("Votre commande %(reference)s est livrée") % {"reference": order.reference},
+        _("%(quantity)s pièces livrées ; le rapport de contrôle est sur MétalTech.")
+        % {"quantity": delivered},
+    )
     return order
 
 
@@ -280,7 +341,7 @@ def time_log_record(
     parts_scrapped: int = 0,
 ) -> TimeLog:
     """A learner (or the trainer for them) logs time on an order during a session."""
-    order = _locked(order)
+    order = locked_order(order)
     own = role_of(by) == Role.LEARNER and Learner.objects.filter(pk=learner.pk, user=by).exists()
     if not own and not may_log_for(order, session, by):
         raise PermissionDenied(
@@ -366,7 +427,7 @@ def inspection_record(
     """Measures taken on sampled parts: each characteristic is a name, a nominal, its
     lower and upper tolerance, a unit and the values measured (part 1, 2, …).
     Recording again replaces the measures, until the trainer countersigns."""
-    order = _locked(order)
+    order = locked_order(order)
     if order.status != OrderStatus.QUALITY_CONTROL:
         raise ValidationError(_("Le contrôle se saisit quand la commande est en contrôle qualité."))
     if not _supervises(order, by):
@@ -424,7 +485,7 @@ def inspection_countersign(inspection: Inspection, *, by: User) -> Inspection:
     """The supervising trainer (or staff) countersigns a conforming report: it is issued
     as a numbered PDF in the register, and the order's learners get their evidence."""
     # The order first, as recording the measures does: neither slips past the other.
-    order = _locked(inspection.order)
+    order = locked_order(inspection.order)
     inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
     if not _supervises(order, by):
         raise PermissionDenied(_("Le rapport est contresigné par le formateur responsable."))

@@ -20,6 +20,7 @@ from .models import (
     CompetencyEvidence,
     Course,
     Derogation,
+    ExcuseNote,
     Inspection,
     Machine,
     MachineKind,
@@ -31,6 +32,7 @@ from .models import (
     Session,
     TimeLog,
     WorkshopOrder,
+    sees_prices,
 )
 
 
@@ -342,6 +344,13 @@ class OrderSerializer(serializers.ModelSerializer):
             "delivered_quantity",
         ]
 
+    def to_representation(self, instance: WorkshopOrder) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and not sees_prices(request.user):
+            data["target_price"] = data["price"] = None
+        return data
+
     def get_drawing_url(self, order: WorkshopOrder) -> str:
         return reverse("api:order-drawing", args=[order.pk])
 
@@ -449,3 +458,33 @@ class PortfolioSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_gaps(self, portfolio: Any) -> list[int]:
         return [competency.pk for competency in portfolio.gaps]
+
+
+class ExcuseNoteSerializer(serializers.ModelSerializer):
+    learner = VisiblePrimaryKeyRelatedField(queryset=Learner.objects.all())
+    scan = serializers.FileField(required=False, write_only=True)
+    has_scan = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExcuseNote
+        fields = [
+            "id",
+            "learner",
+            "first_day",
+            "last_day",
+            "reason",
+            "scan",
+            "has_scan",
+            "sent_at",
+            "status",
+            "decided_at",
+            "decision_note",
+        ]
+        read_only_fields = ["id", "sent_at", "status", "decided_at", "decision_note"]
+
+    def get_has_scan(self, note: ExcuseNote) -> bool:
+        return bool(note.scan)
+
+
+class DecisionSerializer(serializers.Serializer):
+    decision_note = serializers.CharField(required=False, allow_blank=True, max_length=255)

@@ -6,6 +6,8 @@ from . import calendar, views
 
 urlpatterns = [
     path("emploi-du-temps/", views.my_week, name="my-week"),
+    path("absences/", views.excuse_list, name="excuse-list"),
+    path("absences/<int:pk>/reponse/", views.excuse_decide, name="excuse-decide"),
     path("emploi-du-temps/<str:kind>/<int:pk>/", views.week, name="week"),
     path("seances/<int:pk>/emargement/", views.roll_call, name="roll-call"),
     path(

@@ -34,7 +34,7 @@ from school.models import (
 from school.pagination import status_page_of
 from school.portal import Section
 
-from . import orders
+from . import absences, orders
 from .attendance import (
     ROLL_CALL_OPENS,
     attendance_mark,
@@ -49,6 +49,8 @@ from .forms import AcceptForm, DeclineForm, InspectionForm, OrderForm, PlanForm,
 from .models import (
     Attendance,
     AttendanceStatus,
+    ExcuseNote,
+    ExcuseStatus,
     Inspection,
     OrderStatus,
     Room,
@@ -57,6 +59,8 @@ from .models import (
     SessionStatus,
     TimeLog,
     WorkshopOrder,
+    order_sections,
+    sees_prices,
 )
 from .portfolio import portfolio_of
 from .rhythm import attendance_by_week, competency_coverage, rhythm_of
@@ -428,6 +432,9 @@ def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 and status not in (OrderStatus.ACCEPTED, OrderStatus.DECLINED, OrderStatus.PLANNED)
             ],
             "is_staff": user.role == Role.STAFF,
+            "sees_prices": sees_prices(user),
+            # What the apps above add to the page (billing: the quote, deliveries, invoices).
+            "sections": [html for section in order_sections if (html := section(request, order))],
             "accept_form": AcceptForm(),
             "decline_form": DeclineForm(),
             "plan_form": PlanForm(order=order) if user.role == Role.STAFF else None,
@@ -640,3 +647,92 @@ def today_section(request: AuthenticatedRequest) -> Section | None:
     else:
         return None
     return Section("courses/today_section.html", context)
+
+
+# ---------------------------------------------------------------------------------------
+# Absences: the family's excuse notes, the staff's answers
+# ---------------------------------------------------------------------------------------
+
+
+@login_required
+def excuse_list(request: AuthenticatedRequest) -> HttpResponse:
+    """A family sends an excuse note and follows it; the staff answer the waiting ones."""
+    user = request.user
+    if user.role not in (Role.STAFF, Role.GUARDIAN, Role.LEARNER):
+        raise Http404
+    learners = list(Learner.objects.visible_to(user).order_by("last_name", "first_name"))
+    if request.method == "POST":
+        if user.role == Role.STAFF:
+            raise Http404
+        learner = next(
+            (one for one in learners if str(one.pk) == request.POST.get("learner")), None
+        )
+        if learner is None:
+            raise Http404
+        first, last = (_day(request.POST.get(name, "")) for name in ("first_day", "last_day"))
+        if first is None or last is None:
+            messages.error(request, _("Indiquez les jours d'absence (JJ/MM/AAAA)."))
+        elif attempt(
+            request,
+            lambda: absences.excuse_send(
+                learner=learner,
+                first_day=first,
+                last_day=last,
+                reason=request.POST.get("reason", ""),
+                scan=request.FILES.get("scan"),
+                by=user,
+            ),
+            _("Justificatif envoyé : l'école vous répondra."),
+        ):
+            return redirect("excuse-list")
+    notes = (
+        ExcuseNote.objects.visible_to(user).select_related("learner").order_by("-sent_at", "-pk")
+    )
+    if user.role == Role.STAFF:
+        notes = notes.filter(status=ExcuseStatus.PENDING)
+    return render(
+        request,
+        "courses/excuses.html",
+        {
+            "notes": notes[:100],
+            # A guardian's learners are their children, whom they may excuse; a learner
+            # sees themselves, and excuses themselves once an adult.
+            "learners": []
+            if user.role == Role.STAFF
+            else learners
+            if user.role == Role.GUARDIAN
+            else [one for one in learners if absences.may_excuse(user, one)],
+            "is_staff": user.role == Role.STAFF,
+        },
+    )
+
+
+def _day(text: str) -> datetime.date | None:
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+@login_required
+@require_POST
+def excuse_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    if request.user.role != Role.STAFF:
+        raise Http404
+    note = get_object_or_404(ExcuseNote, pk=pk)
+    accept = request.POST.get("decision") == "accept"
+    attempt(
+        request,
+        lambda: absences.excuse_decide(
+            note=note,
+            accept=accept,
+            by=request.user,
+            decision_note=request.POST.get("decision_note", ""),
+        ),
+        _("Justificatif accepté : les absences de ces jours sont excusées.")
+        if accept
+        else _("Justificatif refusé : la famille en est informée."),
+    )
+    return redirect("excuse-list")

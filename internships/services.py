@@ -31,7 +31,7 @@ from courses.scheduling import local
 from school import services as school_services
 from school.db import save_checked
 from school.models import Cohort, Enrolment, Learner, Role, User, role_of
-from school.notifications import notify
+from school.notifications import absolute_url, notify
 
 from .models import (
     SIGNED_STATUSES,
@@ -66,10 +66,6 @@ NAMED_CONFLICTS = 3
 
 def _now() -> datetime.datetime:
     return timezone.now()
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 # ---------------------------------------------------------------------------------------
@@ -142,7 +138,7 @@ def application_submit(
             "learner": learner,
             "offer": offer.title,
             "message": message or "—",
-            "url": _absolute(reverse("application-detail", args=[application.pk])),
+            "url": absolute_url(reverse("application-detail", args=[application.pk])),
         },
     )
     return application
@@ -608,7 +604,7 @@ def _send_link(signature: Signature) -> None:
             "end": f"{placement.end_date:%d/%m/%Y}",
             "role": signature.get_role_display().lower(),
             "expires": f"{local(signature.link_expires_at):%d/%m/%Y}",
-            "url": _absolute(reverse("sign-link", args=[token])),
+            "url": absolute_url(reverse("sign-link", args=[token])),
         },
     )
 
@@ -791,7 +787,7 @@ def evaluation_request(placement: Placement) -> TutorEvaluation:
             % {"status": placement.get_status_display()}
         )
     tutor = placement.tutor
-    email = (tutor.user.email if tutor and tutor.user else tutor.email if tutor else "") or ""
+    email = tutor.mail_address if tutor else ""
     if not email:
         raise ValidationError(_("Le tuteur n'a pas d'adresse e-mail : impossible de lui écrire."))
     token = secrets.token_urlsafe(32)
@@ -837,7 +833,7 @@ def _send_evaluation_link(
             "start": f"{placement.start_date:%d/%m/%Y}",
             "end": f"{placement.end_date:%d/%m/%Y}",
             "expires": f"{local(evaluation.expires_at):%d/%m/%Y}",
-            "url": _absolute(reverse("evaluation-link", args=[token])),
+            "url": absolute_url(reverse("evaluation-link", args=[token])),
         },
     )
 

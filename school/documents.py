@@ -32,6 +32,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from .models import Learner
+from .notifications import absolute_url
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,14 @@ class DocumentKind:
     # (subjects, parameters) → each one's context, read together: a kind that batches
     # issue for a whole class reads a chunk in a few queries instead of a few per learner.
     build_contexts: Callable[..., list[dict[str, Any]]] | None = None
+    # The series it is numbered in, and the digits of its rank: the register's own
+    # (MT-2026-000123), or a series of its own (quotes DV-2026-0001, invoices
+    # FA-2026-000001), each gap-free per year.
+    series: str = "MT"
+    digits: int = 6
+    # (PDF, draft) → the PDF to store: what the kind adds once the layout is done (an
+    # invoice's Factur-X XML). The stored file's SHA-256 is that of the finished PDF.
+    finish: Callable[[bytes, Draft], bytes] | None = None
 
     def contexts(self, subjects: Sequence[Any], **parameters: Any) -> list[dict[str, Any]]:
         if self.build_contexts is not None:
@@ -112,7 +121,7 @@ def signing_place() -> str:
 
 
 def verification_url(code: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("verify", args=[code])
+    return absolute_url(reverse("verify", args=[code]))
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,8 @@ def render_many(kind: DocumentKind, drafts: Sequence[Draft]) -> list[Rendered]:
     pdf = bundle.write_pdf(pdf_variant="pdf/a-3b")
     assert pdf is not None  # noqa: S101 — write_pdf without a target returns the bytes
     pdfs = [pdf] if len(drafts) == 1 else _cut(pdf, ranges)
+    if kind.finish is not None:
+        pdfs = [kind.finish(one, draft) for one, draft in zip(pdfs, drafts, strict=True)]
     return [Rendered(pdf=one, sha256=hashlib.sha256(one).hexdigest()) for one in pdfs]
 
 

@@ -59,6 +59,11 @@ class ScopedFilterSet(filters.FilterSet):
                 choice_filter.field_class = ModelMultipleChoiceField
             elif isinstance(choice_filter, filters.ModelChoiceFilter):
                 choice_filter.field_class = ModelChoiceField
+            elif isinstance(choice_filter, filters.NumberFilter):
+                # A number compared in SQL (?cohort=<id>) stays within what the database
+                # holds, or the client gets a 500 instead of a 400.
+                choice_filter.extra.setdefault("min_value", PK_RANGE.start)
+                choice_filter.extra.setdefault("max_value", PK_RANGE.stop - 1)
 
 
 class ScopedFilterBackend(filters.DjangoFilterBackend):

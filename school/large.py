@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy
 
 from .demo import DEMO_PASSWORD, PROGRAMMES
 from .models import (
+    REGISTER_SERIES,
     Cohort,
     DocumentCounter,
     DocumentStatus,
@@ -411,7 +412,9 @@ def register_documents(entries: Sequence[Entry], rng: random.Random) -> list[Iss
     gap-free per year; the year's counter moves on with them. Returned in the order of
     ``entries``."""
     path, sha256 = placeholder_pdf()
-    counters = dict(DocumentCounter.objects.values_list("year", "last"))
+    counters = dict(
+        DocumentCounter.objects.filter(series=REGISTER_SERIES).values_list("year", "last")
+    )
     order = sorted(range(len(entries)), key=lambda i: entries[i].issued_at)
     documents: list[IssuedDocument | None] = [None] * len(entries)
     for i in order:
@@ -435,7 +438,9 @@ def register_documents(entries: Sequence[Entry], rng: random.Random) -> list[Iss
         )
     created = insert([document for document in documents if document is not None])
     for year, last in counters.items():
-        DocumentCounter.objects.update_or_create(year=year, defaults={"last": last})
+        DocumentCounter.objects.update_or_create(
+            series=REGISTER_SERIES, year=year, defaults={"last": last}
+        )
     return created
 
 

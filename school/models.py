@@ -587,19 +587,27 @@ ISSUED_STATUSES = [DocumentStatus.VALID, DocumentStatus.SUPERSEDED, DocumentStat
 UNISSUED_STATUSES = [status for status in DocumentStatus if status not in ISSUED_STATUSES]
 
 
-class DocumentCounter(models.Model):
-    """The last number given in a year: issuing locks this row, so numbers follow each
-    other without gap or duplicate whatever the number of workers."""
+# The register's own series; other kinds number in theirs (quotes DV-, invoices FA-…).
+REGISTER_SERIES = "MT"
 
-    year = models.PositiveSmallIntegerField(primary_key=True)
+
+class DocumentCounter(models.Model):
+    """The last number given in a series and a year: issuing locks this row, so numbers
+    follow each other without gap or duplicate whatever the number of workers."""
+
+    series = models.CharField(_("série"), max_length=4, default=REGISTER_SERIES)
+    year = models.PositiveSmallIntegerField(_("année"))
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("compteur de documents")
         verbose_name_plural = _("compteurs de documents")
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="one_counter_per_series_year")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.year} : {self.last}"
+        return f"{self.series}-{self.year} : {self.last}"
 
 
 # What the apps built on the school add to who sees a document (internships: a partner
@@ -639,6 +647,7 @@ class IssuedDocument(models.Model):
     """
 
     number = models.CharField(_("numéro"), max_length=20, unique=True)
+    series = models.CharField(_("série"), max_length=4, default=REGISTER_SERIES)
     year = models.PositiveSmallIntegerField(_("année"))
     sequence = models.PositiveIntegerField(_("rang dans l'année"))
     kind = models.CharField(_("type"), max_length=40)
@@ -692,10 +701,10 @@ class IssuedDocument(models.Model):
     class Meta:
         verbose_name = _("document émis")
         verbose_name_plural = _("registre des documents")
-        ordering = ["-year", "-sequence"]
+        ordering = ["-year", "series", "-sequence"]  # a number is unique only in its series
         constraints = [
             models.UniqueConstraint(
-                fields=["year", "sequence"], name="document_number_once_a_year"
+                fields=["series", "year", "sequence"], name="document_number_once_a_year"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=UNISSUED_STATUSES) | (~Q(sha256="") & ~Q(file="")),

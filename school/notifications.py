@@ -22,6 +22,11 @@ def send_notification(subject: str, body: str, recipients: list[str]) -> None:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
 
 
+def absolute_url(path: str) -> str:
+    """A path of the site as an e-mail's reader follows it."""
+    return settings.SITE_URL.rstrip("/") + path
+
+
 def notify(recipients: Iterable[str], subject: str, body: str) -> None:
     to = sorted({address for address in recipients if address})
     if to:

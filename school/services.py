@@ -156,15 +156,17 @@ def documents_reserve(
     """
     issued_at = timezone.now()
     year = timezone.localtime(issued_at).year
-    DocumentCounter.objects.get_or_create(year=year)
-    counter = DocumentCounter.objects.select_for_update().get(year=year)
+    [kind] = {one.kind for one in prepared}  # one series per reservation
+    DocumentCounter.objects.get_or_create(series=kind.series, year=year)
+    counter = DocumentCounter.objects.select_for_update().get(series=kind.series, year=year)
     first = counter.last + 1
     counter.last += len(prepared)
     counter.save(update_fields=["last"])
     entries = [
         _entry(
             one,
-            number=f"MT-{year}-{sequence:06d}",
+            number=f"{kind.series}-{year}-{sequence:0{kind.digits}d}",
+            series=kind.series,
             year=year,
             sequence=sequence,
             issued_at=issued_at,

@@ -66,8 +66,25 @@ SCHOOL_IDENTITY = {
     "name": env.str("SCHOOL_NAME", default="MétalTech — école de production (fictive)"),
     "address": env.str("SCHOOL_ADDRESS", default="12 rue des Forges, 52800 Nogent"),
     "contact": env.str("SCHOOL_CONTACT", default="03 25 00 00 00 · contact@metaltech.test"),
-    "siret": env.str("SCHOOL_SIRET", default=""),
+    # A fictional SIRET (Luhn-valid) and IBAN, like the name: a real school sets its own.
+    "siret": env.str("SCHOOL_SIRET", default="90000000000019"),
+    # Blank: the French intra-community number derived from the SIREN (FR + key + SIREN).
+    "vat_number": env.str("SCHOOL_VAT_NUMBER", default=""),
+    "iban": env.str("SCHOOL_IBAN", default="FR7630006000011234567890189"),
+    "bic": env.str("SCHOOL_BIC", default="AGRIFRPP"),
     "head": env.str("SCHOOL_HEAD", default="Hélène Garnier, directrice"),
+}
+
+# The workshop's sales (billing): what every invoice states, frozen on it when issued.
+BILLING = {
+    "payment_days": env.int("BILLING_PAYMENT_DAYS", default=30),
+    # Late-payment penalties, a year (Code de commerce L441-10: at least three times the
+    # legal rate; the usual clause is the ECB's rate plus 10 points).
+    "late_penalty_rate": env.str("BILLING_LATE_PENALTY_RATE", default="12.15"),
+    # The fixed indemnity for recovery costs owed by a late professional buyer (D441-5).
+    "recovery_indemnity": "40.00",
+    # A reminder is e-mailed this many days after the due date of an unpaid invoice.
+    "reminder_days": env.int("BILLING_REMINDER_DAYS", default=15),
 }
 
 INSTALLED_APPS = [
@@ -94,6 +111,8 @@ INSTALLED_APPS = [
     "companies",
     "courses",
     "internships",
+    "billing",
+    "assessments",
 ]
 # N+1 detection (django-zeal, a dev dependency): the test suite turns it on, and a
 # request that loads a relation row by row (the same query from the same line, again
@@ -357,6 +376,15 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "internships.models.ApplicationStatus",
         "PlacementStatusEnum": "internships.models.PlacementStatus",
         "VersionStatusEnum": "internships.models.VersionStatus",
+        "LineKindEnum": "billing.models.LineKind",
+        "InvoiceKindEnum": "billing.models.InvoiceKind",
+        "QuoteStatusEnum": "billing.models.QuoteStatus",
+        "UnitEnum": "billing.models.Unit",
+        "PaymentMethodEnum": "billing.models.PaymentMethod",
+        "ExcuseStatusEnum": "courses.models.ExcuseStatus",
+        "ResultStatusEnum": "assessments.models.ResultStatus",
+        "SituationKindEnum": "assessments.models.SituationKind",
+        "ScaleEnum": "assessments.models.Scale",
     },
 }
 

@@ -72,6 +72,8 @@ urlpatterns = [
     path("", include("companies.urls")),
     path("", include("courses.urls")),
     path("", include("internships.urls")),
+    path("", include("billing.urls")),
+    path("", include("assessments.urls")),
     # Choosing a language is allowed before the second factor (its page has the switch).
     path("i18n/setlang/", two_factor.exempt(set_language), name="set_language"),
     path("admin/", admin.site.urls),

@@ -21,6 +21,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
+from assessments import services as assessments
+from assessments.models import CCFUnit, PlacementGrid, Scale, SituationKind, Term
+from assessments.services import Entry
+from billing.models import DeliveryNote, Invoice, Payment, Quote
+from courses.absences import excuse_send
 from courses.models import Attendance, SessionSeries, TimeLog, WorkshopOrder
 from internships import services as placements
 from internships.models import (
@@ -70,7 +75,7 @@ from tests.factories import (
     UserFactory,
     VisitFactory,
 )
-from tests.states import NOW, batch_run, order_delivered, order_planned
+from tests.states import NOW, batch_run, order_delivered, order_invoiced, order_planned
 
 SIDES = ("A", "B")
 # Monday 30 November 2026, 9 h in Paris: the morning sessions of both sides are running
@@ -134,17 +139,31 @@ class Side:
     evaluation: TutorEvaluation
     order: WorkshopOrder
     time_log: TimeLog
+    quote: Quote
+    delivery_note: DeliveryNote
+    invoice: Invoice
+    payment: Payment
     evidence: Any
     convention: IssuedDocument
     report: IssuedDocument
     booklet: IssuedDocument
     batch: DocumentBatch
+    term: Any
+    ccf_unit: Any
+    situation: Any
+    result: Any
+    term_comment: Any
+    excuse_note: Any
+    # CCF in PFMP: the grid the side's tutor filled, and one still open (its link).
+    placement_grid: Any
+    open_grid: Any
     derogation: Any
     medical_fitness: Any
     safety_training: Any
     # Secrets handed out by e-mail or shown once: what a link carries.
     sign_token: str
     evaluation_token: str
+    grid_token: str
 
 
 class World:
@@ -269,8 +288,80 @@ class World:
 
         self._order(s, names, trainer)
         self._placement(s, side, names)
+        self._assessment(s, side, trainer)
         s.batch = batch_run(s.cohort, by=self.staff)
         s.booklet = IssuedDocument.objects.get(batch_item__batch=s.batch, learner=s.learner)
+
+    def _assessment(self, s: Side, side: str, trainer: User) -> None:
+        """A term, a published situation with the learner's result and its trainer's
+        comment, and an excuse note waiting for the staff."""
+        s.term = Term.objects.create(
+            cohort=s.cohort,
+            name="1er trimestre",
+            start_date=datetime.date(2026, 9, 1),
+            end_date=datetime.date(2026, 12, 18),
+        )
+        s.ccf_unit = CCFUnit.objects.create(programme=s.programme, code="EP2", title="Usinage")
+        s.situation = assessments.situation_save(
+            by=trainer,
+            cohort=s.cohort,
+            course=s.course,
+            title=f"Contrôle {s.course.title}",
+            date=datetime.date(2026, 11, 16),
+            kind=SituationKind.SUMMATIVE,
+            scale=Scale.BOTH,
+            weights={s.competency.pk: 100},
+        )
+        [s.result] = assessments.results_record(
+            situation=s.situation,
+            entries=[Entry(learner=s.learner.pk, mark="13", levels={s.competency.pk: "acquired"})],
+            by=trainer,
+        )
+        assessments.situation_publish(situation=s.situation, by=trainer)
+        s.term_comment = assessments.comment_save(
+            term=s.term, learner=s.learner, course=s.course, text="Progrès nets.", by=trainer
+        )
+        s.placement_grid = self._grid(s, trainer, side, "filled")
+        assessments.placement_grid_record(
+            grid=s.placement_grid,
+            entry=Entry(learner=s.learner.pk, levels={s.competency.pk: "acquired"}),
+            tutor_name=f"Tutrice Grille{side}",
+        )
+        s.placement_grid.refresh_from_db()
+        s.open_grid = self._grid(s, trainer, side, "open")
+        s.excuse_note = excuse_send(
+            learner=s.learner,
+            first_day=datetime.date(2026, 11, 2),
+            last_day=datetime.date(2026, 11, 2),
+            reason="Rendez-vous médical",
+            by=self.staff,
+        )
+
+    def _grid(self, s: Side, trainer: User, side: str, state: str) -> PlacementGrid:
+        """A CCF situation in PFMP and its tutor's grid, sent (here without the e-mail:
+        the side's placement is still being signed, which the sending service refuses)."""
+        situation = assessments.situation_save(
+            by=trainer,
+            cohort=s.cohort,
+            ccf_unit=s.ccf_unit,
+            title=f"CCF en entreprise ({state})",
+            date=datetime.date(2026, 11, 16),
+            kind=SituationKind.CCF,
+            in_placement=True,
+            scale=Scale.LEVELS,
+            weights={s.competency.pk: 100},
+        )
+        token = f"matrix-grid-{state}-{side}-{'z' * 24}"
+        if state == "open":
+            s.grid_token = token
+        return PlacementGrid.objects.create(
+            situation=situation,
+            placement=s.placement,
+            token_hash=hash_token(token),
+            sent_to=s.contact.email,
+            sent_at=timezone.now(),
+            expires_at=timezone.now() + datetime.timedelta(days=30),
+        )
 
     def _order(self, s: Side, names: dict[str, str], trainer: User) -> None:
         """Placed by the side's partner, made by its learner, delivered with its report."""
@@ -285,10 +376,20 @@ class World:
             reference=f"REF-{names['order'].split()[-1].upper()}",
             description=f"{names['order']} de serrage",
             due=datetime.date(2027, 2, 15),
+            quoted=True,
         )
         inspection = order_delivered(
-            order, session=s.session, learner=s.learner, staff=self.staff, trainer=trainer
+            order,
+            session=s.session,
+            learner=s.learner,
+            staff=self.staff,
+            trainer=trainer,
+            deliver=False,
         )
+        s.delivery_note, s.invoice, s.payment = order_invoiced(
+            order, staff=self.staff, partner=s.partner
+        )
+        s.quote = Quote.objects.get(order=order)
         s.report = inspection.document
         s.order = WorkshopOrder.objects.get(pk=order.pk)
         s.time_log = TimeLog.objects.get(order=order)

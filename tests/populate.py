@@ -23,7 +23,13 @@ from decimal import Decimal
 from typing import Any
 from unittest import mock
 
+from assessments import services as assessments
+from assessments.models import CCFUnit, PlacementGrid, Scale, Situation, SituationKind, Term
+from assessments.services import Entry
+from billing.models import Invoice
+from billing.services import credit_note_issue
 from courses import orders
+from courses.absences import excuse_send
 from courses.attendance import attendance_mark
 from courses.models import Derogation, WorkshopOrder
 from internships import services as placements
@@ -33,6 +39,7 @@ from internships.models import (
     OfferStatus,
     Placement,
     PlacementOffer,
+    PlacementStatus,
     SignerRole,
     TutorEvaluation,
     hash_token,
@@ -66,7 +73,7 @@ from tests.factories import (
     UserFactory,
     VisitFactory,
 )
-from tests.states import NOW, PDF, batch_run, order_delivered, order_planned
+from tests.states import NOW, PDF, batch_run, order_delivered, order_invoiced, order_planned
 
 # NOW (tests/states.py): the cast's morning session is running.
 THIS_MONDAY_7H = datetime.datetime(2026, 11, 30, 6, 0, tzinfo=datetime.UTC)
@@ -150,9 +157,14 @@ class Rows:
         self.cast = cast
         self.made: dict[str, int] = defaultdict(int)
         self._order: WorkshopOrder | None = None
+        self._sold: WorkshopOrder | None = None
         self._placement: Placement | None = None
         self._offer: PlacementOffer | None = None
         self._batch_cohort: Cohort | None = None
+        self._term: Term | None = None
+        self._graded: Situation | None = None
+        self._ccf: Situation | None = None
+        self._in_placement: Situation | None = None
 
     def add(self, builder: str, count: int) -> None:
         make = BUILDERS[builder]
@@ -344,6 +356,51 @@ class Rows:
             trainer=cast.trainer,
         )
 
+    def sale(self, n: int) -> None:
+        """An order sold through the chain: quoted and accepted, made at one of last
+        week's sessions, delivered with its note (receipt signed), invoiced, paid in part:
+        a row of every billing list."""
+        cast = self.cast
+        session = self._past_session(n)
+        order = order_planned(
+            company=cast.company,
+            partner=cast.partner,
+            staff=cast.staff,
+            supervisor=cast.trainer,
+            competency=cast.competency,
+            session=session,
+            learner=cast.learner,
+            reference=f"VENTE-{n}",
+            description="Bride vendue",
+            quoted=True,
+        )
+        order_delivered(
+            order,
+            session=session,
+            learner=cast.learner,
+            staff=cast.staff,
+            trainer=cast.trainer,
+            deliver=False,
+        )
+        order_invoiced(order, staff=cast.staff, partner=cast.partner)
+
+    def order_sold(self) -> WorkshopOrder:
+        """One order sold (``sale``), whose invoice the next builder corrects again and
+        again: an order's page with many papers."""
+        if self._sold is None:
+            with placeholder_pdfs():
+                self.sale(10_000)
+            self._sold = WorkshopOrder.objects.get(reference="VENTE-10000")
+        return self._sold
+
+    def invoice_of_one_order(self, n: int) -> None:
+        """A credit note of a hundredth of a part on the sold order's invoice."""
+        invoice = Invoice.objects.get(order=self.order_sold(), kind="invoice")
+        line = invoice.lines.get()
+        credit_note_issue(
+            invoice, by=self.cast.staff, reason="Remise", quantities={line.pk: Decimal("0.01")}
+        )
+
     def order_under_way(self, n: int) -> None:
         self._planned_order(n)
 
@@ -382,6 +439,142 @@ class Rows:
         competency = CompetencyFactory(block=self.cast.block)
         orders.assessment_record(
             learner=self.cast.learner, competency=competency, level="acquired", by=self.cast.trainer
+        )
+
+    # -- assessment -------------------------------------------------------------------
+
+    def term(self) -> Term:
+        if self._term is None:
+            self._term = Term.objects.create(
+                cohort=self.cast.cohort,
+                name="1er trimestre",
+                start_date=NOW.date() - datetime.timedelta(days=60),
+                end_date=NOW.date() + datetime.timedelta(days=30),
+            )
+        return self._term
+
+    def _situation(self, title: str, **fields: Any) -> Situation:
+        return assessments.situation_save(
+            by=self.cast.trainer,
+            cohort=self.cast.cohort,
+            course=self.cast.course,
+            title=title,
+            date=NOW.date() - datetime.timedelta(days=2),
+            scale=Scale.BOTH,
+            weights={self.cast.competency.pk: 100},
+            **{"kind": SituationKind.SUMMATIVE, **fields},
+        )
+
+    def _assess(self, situation: Situation, learner: Learner, mark: str = "12") -> None:
+        assessments.results_record(
+            situation=situation,
+            entries=[
+                Entry(learner=learner.pk, mark=mark, levels={self.cast.competency.pk: "acquired"})
+            ],
+            by=self.cast.trainer,
+        )
+
+    def graded(self) -> Situation:
+        """The situation whose class grows (the grid, the conseil de classe, the jury)."""
+        if self._graded is None:
+            self.term()
+            self._graded = self._situation("Contrôle de la classe")
+            unit = CCFUnit.objects.create(
+                programme=self.cast.programme, code="EP2", title="Usinage"
+            )
+            self._ccf = self._situation("CCF situation 1", kind=SituationKind.CCF, ccf_unit=unit)
+        return self._graded
+
+    def assessed_learner(self, n: int) -> None:
+        """A learner more in the class, assessed in the class's test and CCF situation."""
+        situation = self.graded()
+        learner = self.child()
+        self._assess(situation, learner, mark=str(8 + n % 10))
+        assert self._ccf is not None
+        self._assess(self._ccf, learner)
+
+    def situation(self, n: int) -> None:
+        """A published test more, with the cast's learner's result."""
+        self.term()
+        situation = self._situation(f"Évaluation {n}")
+        self._assess(situation, self.cast.learner, mark=str(10 + n % 10))
+        assessments.situation_publish(situation=situation, by=self.cast.trainer)
+
+    def in_placement_situation(self) -> Situation:
+        """The CCF situation held in PFMP whose tutors' grids grow."""
+        if self._in_placement is None:
+            unit = CCFUnit.objects.create(programme=self.cast.programme, code="EP3", title="Stage")
+            self._in_placement = assessments.situation_save(
+                by=self.cast.trainer,
+                cohort=self.cast.cohort,
+                ccf_unit=unit,
+                title="CCF en entreprise",
+                date=NOW.date() - datetime.timedelta(days=2),
+                kind=SituationKind.CCF,
+                in_placement=True,
+                scale=Scale.LEVELS,
+                weights={self.cast.competency.pk: 100},
+            )
+        return self._in_placement
+
+    def placement_grid(self, n: int) -> None:
+        """A learner more of the class, in placement at the cast's company during the
+        CCF situation, whose tutor filled the grid."""
+        situation = self.in_placement_situation()
+        learner = self.child()
+        placement = PlacementFactory(
+            learner=learner,
+            company=self.cast.company,
+            tutor=self.cast.tutor,
+            signatory=self.cast.signatory,
+            referent=self.cast.trainer,
+            status=PlacementStatus.IN_PROGRESS,
+            start_date=situation.date - datetime.timedelta(days=7),
+            end_date=situation.date + datetime.timedelta(days=7),
+        )
+        grid = PlacementGrid.objects.create(
+            situation=situation,
+            placement=placement,
+            token_hash=hash_token(secrets.token_urlsafe(16)),
+            sent_to=self.cast.partner.email,
+            sent_at=NOW,
+            expires_at=NOW + datetime.timedelta(days=30),
+        )
+        assessments.placement_grid_record(
+            grid=grid,
+            entry=Entry(learner=learner.pk, levels={self.cast.competency.pk: "acquired"}),
+            tutor_name="Tuteur de l'entreprise",
+        )
+
+    def term_comment(self, n: int) -> None:
+        assessments.comment_save(
+            term=self.term(),
+            learner=self.child(),
+            course=self.cast.course,
+            text="Bon travail.",
+            by=self.cast.trainer,
+        )
+
+    def ccf_unit(self, n: int) -> None:
+        CCFUnit.objects.create(programme=self.cast.programme, code=f"U{n}", title=f"Unité {n}")
+
+    def cohort_term(self, n: int) -> None:
+        cohort = CohortFactory(programme=self.cast.programme, head_trainer=self.cast.trainer)
+        self.child(cohort)
+        Term.objects.create(
+            cohort=cohort,
+            name="1er semestre",
+            start_date=datetime.date(2026, 9, 1),
+            end_date=datetime.date(2027, 1, 31),
+        )
+
+    def excuse_note(self, n: int) -> None:
+        excuse_send(
+            learner=self.child(),
+            first_day=NOW.date() - datetime.timedelta(days=1),
+            last_day=NOW.date() - datetime.timedelta(days=1),
+            reason="Rendez-vous médical",
+            by=self.cast.guardian_user,
         )
 
     # -- placements -------------------------------------------------------------------
@@ -507,6 +700,8 @@ BUILDERS: dict[str, Builder] = {
     "medical-fitness": Rows.medical_fitness,
     "offer": Rows.offer,
     "order": Rows.order,
+    "sale": Rows.sale,
+    "invoice-of-one-order": Rows.invoice_of_one_order,
     "order-under-way": Rows.order_under_way,
     "placement": Rows.placement,
     "portfolio-line": Rows.portfolio_line,
@@ -516,4 +711,11 @@ BUILDERS: dict[str, Builder] = {
     "session": Rows.session,
     "time-log": Rows.time_log,
     "visit": Rows.visit,
+    "assessed-learner": Rows.assessed_learner,
+    "situation": Rows.situation,
+    "term-comment": Rows.term_comment,
+    "cohort-term": Rows.cohort_term,
+    "ccf-unit": Rows.ccf_unit,
+    "excuse-note": Rows.excuse_note,
+    "placement-grid": Rows.placement_grid,
 }

@@ -13,6 +13,8 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 
+from billing import services as billing
+from billing.models import DeliveryNote, Invoice, Payment
 from courses import orders
 from courses.models import Inspection, OrderStatus, WorkshopOrder
 from internships import services as placements
@@ -25,6 +27,8 @@ from tests.factories import LearnerFactory, PlacementFactory
 # be logged on them, a roll call taken), this week's timetable is the one shown.
 NOW = datetime.datetime(2026, 11, 30, 8, 0, tzinfo=datetime.UTC)
 PDF = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n"
+# Two parts at 225 € excl. VAT: the price order_accept gives the unquoted orders.
+QUOTE_LINE = {"kind": "part", "description": "Bride usinée", "quantity": "2", "unit_price": "225"}
 
 
 def order_planned(
@@ -39,9 +43,11 @@ def order_planned(
     reference: str,
     description: str,
     due: datetime.date | None = None,
+    quoted: bool = False,
 ) -> WorkshopOrder:
-    """Placed by the partner, reviewed and accepted by staff with ``supervisor`` in
-    charge, planned with ``learner`` on ``session``."""
+    """Placed by the partner, reviewed and accepted by staff (``quoted``: by the partner,
+    on the staff's quote) with ``supervisor`` in charge, planned with ``learner`` on
+    ``session``."""
     due = due or NOW.date() + datetime.timedelta(days=5)
     order = orders.order_place(
         company=company,
@@ -57,22 +63,42 @@ def order_planned(
     )
     order.competencies.set([competency])
     orders.order_review(order, by=staff)
-    orders.order_accept(
-        order,
-        by=staff,
-        price=Decimal("450"),
-        planned_start=NOW.date(),
-        planned_end=due,
-        supervisor=supervisor,
-    )
+    if quoted:
+        # Accepted by the partner on a quote (numbered DV-…), as the sales chain does.
+        quote = billing.quote_save(
+            order,
+            by=staff,
+            lines=[QUOTE_LINE],
+            valid_until=NOW.date() + datetime.timedelta(days=30),
+            lead_time_days=max((due - NOW.date()).days, 1),
+        )
+        billing.quote_accept(billing.quote_send(quote, by=staff), by=partner)
+        WorkshopOrder.objects.filter(pk=order.pk).update(supervisor=supervisor)
+        order.refresh_from_db()
+    else:
+        orders.order_accept(
+            order,
+            by=staff,
+            price=Decimal("450"),
+            planned_start=NOW.date(),
+            planned_end=due,
+            supervisor=supervisor,
+        )
     return orders.order_plan(order, by=staff, sessions=[session], learners=[learner])
 
 
 def order_delivered(
-    order: WorkshopOrder, *, session: Any, learner: Learner, staff: User, trainer: User
+    order: WorkshopOrder,
+    *,
+    session: Any,
+    learner: Learner,
+    staff: User,
+    trainer: User,
+    deliver: bool = True,
 ) -> Inspection:
     """The planned ``order`` made: an hour logged by ``trainer`` on ``session``, the parts
-    measured by staff and the report countersigned by ``trainer``, delivered."""
+    measured by staff and the report countersigned by ``trainer``, delivered (unless
+    ``deliver`` is false: ``order_invoiced`` delivers it with its note)."""
     orders.time_log_record(
         order=order,
         session=session,
@@ -97,9 +123,25 @@ def order_delivered(
         ],
     )
     orders.inspection_countersign(inspection, by=trainer)
-    orders.order_advance(order, to=OrderStatus.DELIVERED, by=staff)
+    if deliver:
+        orders.order_advance(order, to=OrderStatus.DELIVERED, by=staff)
     inspection.refresh_from_db()
     return inspection
+
+
+def order_invoiced(
+    order: WorkshopOrder, *, staff: User, partner: User
+) -> tuple[DeliveryNote, Invoice, Payment]:
+    """A quoted ``order`` (``order_planned(quoted=True)``) made and inspected but not yet
+    delivered: its two parts delivered with a delivery note whose receipt the partner
+    signs, invoiced, the invoice paid in part."""
+    note = billing.delivery_note_issue(order, by=staff, quantity=2)
+    billing.delivery_receipt_sign(note, by=partner, name=partner.get_full_name())
+    invoice = billing.invoice_issue(order, by=staff)
+    payment = billing.payment_record(
+        invoice, by=staff, paid_on=invoice.issued_on, amount=Decimal("100"), method="transfer"
+    )
+    return note, invoice, payment
 
 
 def batch_run(cohort: Cohort, *, by: User) -> DocumentBatch:

@@ -85,6 +85,12 @@ SEES: dict[str, dict[str, str]] = {
     # the inspection report: staff, and the customer once delivered
     "report": {"staff": "AB", "partner_a": "A", "partner_b": "B"},
     "visit": {"staff": "AB", "trainer": "A"},
+    # a term's comments, the conseil de classe, the jury's proposed marks, the grid
+    "council": {"staff": "AB", "trainer": "A"},
+    # CCF grids in PFMP: the school's, the assessor's, and the host company's
+    "grid": {"staff": "AB", "trainer": "A", "partner_a": "A", "partner_b": "B"},
+    # quotes, delivery notes, invoices, payments: the school's and the customer's money
+    "sales": {"staff": "AB", "partner_a": "A", "partner_b": "B"},
     "order": {**_HOSTED, "trainer": "AB"},
     "time_log": _SCHOOL,
     "staff": {"staff": "AB"},
@@ -384,6 +390,118 @@ MATRIX: dict[str, list[Case]] = {
             ),
         )
     ],
+    "invoice-list": [
+        page(only({"staff", "partner_a", "partner_b"}), shows=("sales", lambda s: s.invoice.number))
+    ],
+    "earnings": [page(only({"staff"}))],
+    "company-earnings": [page(scoped("sales"), pk("company"))],
+    "billing-action": [
+        page(
+            signed_in(405),
+            lambda s, w: {"pk": s.order.pk, "action": "facturer"},
+            # Who does not see the money answers 404, whatever they see of the order; the
+            # customer sees it and is refused with a message (the staff invoice).
+            write=Write(
+                "order",
+                allowed=lambda role, side: role == "staff",
+                seen=lambda role, side: REDIRECT if role.startswith("partner") else 404,
+            ),
+        )
+    ],
+    "billing-item-action": [
+        page(
+            signed_in(405),
+            lambda s, w: {"pk": s.order.pk, "action": "reglement", "item": s.invoice.pk},
+            write=Write(
+                "order",
+                allowed=lambda role, side: role == "staff",
+                seen=lambda role, side: REDIRECT if role.startswith("partner") else 404,
+            ),
+        )
+    ],
+    "situation-list": [page(only({"staff", "trainer"}))],
+    "situation-create": [
+        page(only({"staff", "trainer"}), variant="chooser"),
+        # The form of a cohort one sees; another cohort's is not found.
+        page(
+            scoped("council"),
+            query=lambda s, w: {"promotion": str(s.cohort.pk)},
+            variant="cohort",
+        ),
+    ],
+    "situation-edit": [
+        page(
+            scoped("council"),
+            pk("situation"),
+            write=Write("council", allowed=lambda role, side: role in ("staff", "trainer")),
+        )
+    ],
+    "situation-grid": [
+        page(
+            scoped("council"),
+            pk("situation"),
+            # The assessor saves it; who only sees it may not (the head of another
+            # cohort, or the staff's lock): 404 outside, 403 inside.
+            write=Write("council", allowed=lambda role, side: role in ("staff", "trainer")),
+        )
+    ],
+    "situation-lock": [
+        page(
+            signed_in(405),
+            pk("situation"),
+            write=Write("council", allowed=lambda role, side: role == "staff"),
+        )
+    ],
+    "council": [
+        page(
+            scoped("council"),
+            pk("term"),
+            write=Write("council", allowed=lambda role, side: True),
+        )
+    ],
+    "council-bulletins": [
+        page(
+            signed_in(405),
+            pk("term"),
+            write=Write("council", allowed=staff_only, seen=lambda role, side: 404),
+        )
+    ],
+    "jury": [page(scoped("council"), pk("cohort"))],
+    "jury-issue": [
+        page(
+            signed_in(405),
+            pk("cohort"),
+            write=Write("council", allowed=staff_only, seen=lambda role, side: 404),
+        )
+    ],
+    "placement-grids-send": [
+        page(
+            signed_in(405),
+            lambda s, w: {"pk": s.open_grid.situation_id},
+            write=Write("council", allowed=lambda role, side: role in ("staff", "trainer")),
+        )
+    ],
+    "placement-grid-list": [
+        page(
+            only({"staff", "trainer", "partner_a", "partner_b"}),
+            shows=("grid", lambda s: s.placement_grid.tutor_name),
+        )
+    ],
+    # Filled, it is shown; open, the tutor (each side's partner) fills it, others see
+    # where it stands.
+    "placement-grid-detail": [
+        page(scoped("grid"), pk(grid), variant=grid) for grid in ("placement_grid", "open_grid")
+    ],
+    "placement-grid-link": [page(everyone(200), lambda s, w: {"token": s.grid_token}, token=True)],
+    "my-results": [page(only({"learner_a", "learner_b", "guardian_a"}))],
+    "excuse-list": [page(only({"staff", "learner_a", "learner_b", "guardian_a"}))],
+    "excuse-decide": [
+        page(
+            signed_in(405),
+            pk("excuse_note"),
+            write=Write("school", allowed=staff_only, seen=lambda role, side: 404),
+        )
+    ],
     "portfolio": [page(scoped("school"), pk("learner"))],
     "calendar-feed": [
         page(
@@ -544,6 +662,54 @@ MATRIX: dict[str, list[Case]] = {
     "api:safety-training-list": [api_list("staff", "safety_training")],
     "api:safety-training-detail": [api_detail("staff", "safety_training")],
     "api:my-schedule-list": [api_list("own_schedule", "session")],
+    "api:term-list": [api_list("school", "term")],
+    "api:term-detail": [api_detail("school", "term", write=None)],
+    "api:ccf-unit-list": [api_list("catalogue", "ccf_unit")],
+    "api:ccf-unit-detail": [api_detail("catalogue", "ccf_unit", write=None)],
+    "api:situation-list": [api_list("school", "situation")],
+    "api:situation-detail": [api_detail("school", "situation")],
+    "api:situation-results": [
+        api(
+            scoped("school", anonymous=401),
+            pk("situation"),
+            write=Write("school", allowed=lambda role, side: True),
+        )
+    ],
+    "api:situation-publish": [api_action("school", "situation")],
+    "api:situation-lock": [api_action("school", "situation")],
+    "api:situation-send-grids": [api_action("school", "situation")],
+    "api:placement-grid-list": [api_list("grid", "placement_grid")],
+    "api:placement-grid-detail": [api_detail("grid", "placement_grid", write=None)],
+    "api:result-list": [api_list("school", "result")],
+    "api:result-detail": [api_detail("school", "result", write=None)],
+    "api:term-comment-list": [api_list("council", "term_comment")],
+    "api:term-comment-detail": [api_detail("council", "term_comment", write=None)],
+    "api:ccf-proposal-detail": [api(scoped("council", anonymous=401), pk("cohort"))],
+    "api:excuse-note-list": [api_list("school", "excuse_note")],
+    "api:excuse-note-detail": [api_detail("school", "excuse_note", write=None)],
+    "api:excuse-note-accept": [api_action("school", "excuse_note")],
+    "api:excuse-note-refuse": [api_action("school", "excuse_note")],
+    "api:quote-list": [api_list("sales", "quote")],
+    "api:quote-detail": [api_detail("sales", "quote", write=None)],
+    **{
+        f"api:quote-{action}": [api_action("sales", "quote")]
+        for action in ("send", "accept", "refuse")
+    },
+    "api:delivery-note-list": [api_list("sales", "delivery_note")],
+    "api:delivery-note-detail": [api_detail("sales", "delivery_note", write=None)],
+    "api:delivery-note-sign": [api_action("sales", "delivery_note")],
+    "api:invoice-list": [api_list("sales", "invoice")],
+    "api:invoice-detail": [api_detail("sales", "invoice", write=None)],
+    "api:invoice-credit": [api_action("sales", "invoice")],
+    # The month's export is the accountant's: the office's alone.
+    "api:invoice-export": [
+        api(lambda role, side: 401 if role == "anonymous" else 200 if role == "staff" else 404)
+    ],
+    "api:invoice-journal": [
+        api(lambda role, side: 401 if role == "anonymous" else 200 if role == "staff" else 404)
+    ],
+    "api:payment-list": [api_list("sales", "payment")],
+    "api:payment-detail": [api_detail("sales", "payment", write=None)],
     "api:order-list": [api_list("order", "order", search=lambda s: s.order.description)],
     "api:order-detail": [api_detail("order", "order")],
     "api:order-drawing": [api(scoped("order", anonymous=401), pk("order"))],

@@ -90,6 +90,19 @@ API_LISTS: dict[str, ApiList] = {
     "applications": ApiList(("application",), EVERYONE),
     "placements": ApiList(("placement",), EVERYONE),
     "visits": ApiList(("visit",), (STAFF, TRAINER)),
+    # The money: the school's and its customer's.
+    "quotes": ApiList(("sale",), (STAFF, PARTNER)),
+    "delivery-notes": ApiList(("sale",), (STAFF, PARTNER)),
+    "invoices": ApiList(("sale",), (STAFF, PARTNER)),
+    "payments": ApiList(("sale",), (STAFF, PARTNER)),
+    # Assessment: the cast's learner's results, a class's comments, its family's notes.
+    "terms": ApiList(("cohort-term",), (STAFF, TRAINER, GUARDIAN)),
+    "ccf-units": ApiList(("ccf-unit",), (STAFF,)),
+    "situations": ApiList(("situation",), (STAFF, TRAINER, LEARNER, GUARDIAN)),
+    "results": ApiList(("situation",), (STAFF, TRAINER, LEARNER, GUARDIAN)),
+    "term-comments": ApiList(("term-comment",), (STAFF, TRAINER)),
+    "excuse-notes": ApiList(("excuse-note",), (STAFF, GUARDIAN)),
+    "placement-grids": ApiList(("placement-grid",), (STAFF, TRAINER, PARTNER)),
 }
 
 Url = Callable[[Rows, User], str]
@@ -127,6 +140,7 @@ PAGES: dict[str, Page] = {
             "application",
             "document-batch",
             "learner-with-cover-expiring",
+            "sale",
         ),
         EVERYONE,
     ),
@@ -173,6 +187,41 @@ PAGES: dict[str, Page] = {
         ("time-log",),
         (STAFF, TRAINER, LEARNER, GUARDIAN),
     ),
+    "invoice-list": Page(_at("invoice-list"), ("sale",), (STAFF, PARTNER)),
+    "earnings": Page(_at("earnings"), ("sale",), (STAFF,)),
+    "company-earnings": Page(
+        _at("company-earnings", _cast("company")), ("sale",), (STAFF, PARTNER)
+    ),
+    # An order's billing part (quotes, deliveries, invoices) to the staff and its customer.
+    "order-detail[sales]": Page(
+        _at("order-detail", lambda rows, user: rows.order_sold().pk),
+        ("invoice-of-one-order",),
+        (STAFF, PARTNER),
+    ),
+    "situation-list": Page(_at("situation-list"), ("situation",), (STAFF, TRAINER)),
+    # A new situation begins with the choice of its cohort.
+    "situation-create": Page(_at("situation-create"), ("cohort",), (STAFF, TRAINER)),
+    # A class's grid, its conseil de classe and its jury: a row per learner assessed.
+    "situation-grid": Page(
+        _at("situation-grid", lambda rows, user: rows.graded().pk),
+        ("assessed-learner",),
+        (STAFF, TRAINER),
+    ),
+    "council": Page(
+        _at("council", lambda rows, user: rows.term().pk), ("assessed-learner",), (STAFF, TRAINER)
+    ),
+    "jury": Page(_at("jury", _cast("cohort")), ("assessed-learner",), (STAFF, TRAINER)),
+    # A CCF situation in PFMP: its grid lists the tutors' grids too.
+    "situation-grid[placement]": Page(
+        _at("situation-grid", lambda rows, user: rows.in_placement_situation().pk),
+        ("placement-grid",),
+        (STAFF, TRAINER),
+    ),
+    "placement-grid-list": Page(
+        _at("placement-grid-list"), ("placement-grid",), (STAFF, TRAINER, PARTNER)
+    ),
+    "my-results": Page(_at("my-results"), ("situation",), (LEARNER, GUARDIAN)),
+    "excuse-list": Page(_at("excuse-list"), ("excuse-note",), (STAFF, GUARDIAN)),
     "portfolio": Page(
         _at("portfolio", _cast("learner")),
         ("portfolio-line",),
@@ -224,6 +273,8 @@ NOT_LISTS = {
     "sign-presence",
     "order-create",
     "order-action",
+    "billing-action",
+    "billing-item-action",
     "calendar-rotate",
     "offer-create",
     "offer-edit",
@@ -238,6 +289,14 @@ NOT_LISTS = {
     "sign-link",
     "sign-link-pdf",
     "evaluation-link",
+    "situation-lock",
+    "council-bulletins",
+    "jury-issue",
+    "excuse-decide",
+    "placement-grids-send",
+    "situation-edit",
+    "placement-grid-detail",
+    "placement-grid-link",
 }
 # Namespaces measured elsewhere: the API (above, from its router) and the admin
 # (tests/test_admin_pages.py).

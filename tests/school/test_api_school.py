@@ -130,3 +130,15 @@ def test_a_cohort_created_through_the_api_answers_as_the_list_shows_it(
     listed = api_as(world.staff).get(f"/api/v1/cohorts/{answer.json()['id']}/").json()
     assert answer.json() == listed
     assert listed["active_learners"] == 0
+
+
+def test_a_cohort_number_beyond_the_database_s_integers_answers_400_not_500(
+    world: World, api_as: Any
+) -> None:
+    # Found by Schemathesis's linked calls: SQLite raised OverflowError on the query.
+    client = api_as(world.staff)
+    for number in (-91515778998642285740032, 2**63):
+        response = client.get("/api/v1/learners/", {"cohort": number})
+        assert response.status_code == 400, response.content
+        assert "cohort" in response.json()["errors"]
+    assert client.get("/api/v1/learners/", {"cohort": 2**63 - 1}).json()["count"] == 0

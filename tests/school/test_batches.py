@@ -363,7 +363,7 @@ def test_the_api_refuses_a_cohort_sheet_and_a_missing_period(
     assert sheet.status_code == 400
     assert sheet.json()["errors"]["kind"] == [
         "Les documents « feuille_emargement » ne s'émettent pas en lot. Types possibles : "
-        "attestation_assiduite, attestation_fin_formation, attestation_stage, livret_competences."
+        "attestation_assiduite, attestation_fin_formation, attestation_stage, bulletin, livret_competences."
     ]
     assert period.status_code == 400
     assert period.json()["errors"] == {

@@ -150,7 +150,7 @@ def statistics(cohort: Cohort) -> dict[str, Any]:
             )
         ),
         "register": list(
-            IssuedDocument.objects.order_by("year", "sequence").values_list(
+            IssuedDocument.objects.order_by("year", "series", "sequence").values_list(
                 "number", "kind", "sha256", "status", "issued_at", "verification_code"
             )
         ),

@@ -10,9 +10,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from assessments.models import PlacementGrid, Situation, SituationKind, Term
 from companies.models import Company, Contact
 from companies.validators import luhn_valid
-from courses.models import Competency
+from courses.models import Competency, ExcuseNote, ExcuseStatus
 from school.demo import DEMO_LOGINS, DEMO_PASSWORD, GUARDIAN_EMAIL, LEARNER_EMAIL, PARTNER_EMAIL
 from school.models import (
     Cohort,
@@ -20,6 +21,7 @@ from school.models import (
     EnrolmentStatus,
     EnrolmentStatusChange,
     Guardian,
+    IssuedDocument,
     Learner,
     Programme,
     Role,
@@ -167,3 +169,18 @@ def test_companies_have_valid_sirets_that_no_real_company_holds() -> None:
 def test_each_programme_has_an_illustrative_framework() -> None:
     for programme in Programme.objects.all():
         assert Competency.objects.filter(block__programme=programme).count() >= 6, programme
+
+
+def test_the_demo_has_a_term_of_marks_a_locked_ccf_bulletins_and_a_note_waiting() -> None:
+    learner = Learner.objects.get(user__email=LEARNER_EMAIL)
+    cohort = learner.enrolments.get().cohort
+    assert Term.objects.filter(cohort=cohort).count() == 1
+    assert Situation.objects.filter(cohort=cohort, published_at__isnull=False).count() >= 2
+    assert Situation.objects.filter(kind=SituationKind.CCF, locked_at__isnull=False).exists()
+    assert IssuedDocument.objects.filter(kind="bulletin", learner=learner).exists()
+    assert ExcuseNote.objects.filter(learner=learner, status=ExcuseStatus.PENDING).count() == 1
+    # CCF in PFMP: the grid the demo partner's tutor filled, which they see.
+    grid = PlacementGrid.objects.select_related("placement__tutor__user").get()
+    assert grid.submitted_at is not None and grid.result is not None
+    assert grid.placement.tutor.user.email == PARTNER_EMAIL
+    assert grid.result.levels.count() == 3
