@@ -44,7 +44,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
-	DEBUG=1 $(BIN)/mypy school companies courses internships
+	DEBUG=1 $(BIN)/mypy school companies courses internships billing assessments
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
