@@ -8,8 +8,9 @@ sometimes hit real rows; each role authenticates with its own token.
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -39,10 +40,93 @@ CHECKS = [
 ]
 
 
+class RefusalsReplayed:
+    """The WSGI application, answering again without Django a refusal that did not
+    depend on the request's body.
+
+    The coverage phase sends hundreds of bodies to each write operation, and each goes
+    out as six roles: most roles are refused (401, 403, 404) before the view reads the
+    body, so that all those bodies get one answer. A refusal given without reading a
+    non-empty body depends only on the request line and headers: the same line and
+    headers get it back, checked against the schema like any answer. Any write that
+    succeeds may change who sees what, so it forgets every refusal kept.
+    """
+
+    UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+        self.kept: dict[tuple[str, ...], tuple[str, list[tuple[str, str]], bytes]] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        with_body = int(environ.get("CONTENT_LENGTH") or 0) > 0
+        key = self._key(environ)
+        if with_body and key in self.kept:
+            status, headers, body = self.kept[key]
+            start_response(status, headers)
+            return [body]
+        watched = _Watched(environ["wsgi.input"])
+        environ["wsgi.input"] = watched
+        answer: dict[str, Any] = {}
+
+        def keep_start(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            answer.update(status=status, headers=headers)
+            return start_response(status, headers, *args)
+
+        result = self.app(environ, keep_start)
+        try:
+            body = b"".join(result)
+        finally:
+            getattr(result, "close", lambda: None)()
+        code = int(answer["status"].split()[0])
+        if with_body and 400 <= code < 500 and not watched.read_at_all:
+            self.kept[key] = (answer["status"], answer["headers"], body)
+        elif code < 400 and environ["REQUEST_METHOD"] in self.UNSAFE:
+            self.kept.clear()
+        return [body]
+
+    @staticmethod
+    def _key(environ: dict[str, Any]) -> tuple[str, ...]:
+        headers = sorted(
+            f"{name}={value}"
+            for name, value in environ.items()
+            if (name.startswith("HTTP_") or name == "CONTENT_TYPE") and name != CASE_ID
+        )
+        return (
+            environ["REQUEST_METHOD"],
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            *headers,
+        )
+
+
+class _Watched:
+    """A request's input stream, noting whether anything read it (Django takes its
+    ``read`` and ``readline`` when it builds the request, and calls them only when the
+    body is wanted)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.read_at_all = False
+
+    def read(self, *size: int) -> bytes:
+        self.read_at_all = True
+        return self.stream.read(*size)
+
+    def readline(self, *size: int) -> bytes:
+        self.read_at_all = True
+        return self.stream.readline(*size)
+
+
+# The header by which Schemathesis names each case it sends: not part of the request.
+CASE_ID = "HTTP_X_SCHEMATHESIS_TESTCASEID"
+APP = RefusalsReplayed(get_wsgi_application())
+
+
 def _schema() -> Any:
     document = SchemaGenerator().get_schema(request=None, public=True)
     loaded = schemathesis.openapi.from_dict(json.loads(OpenApiJsonRenderer().render(document)))
-    loaded.app = get_wsgi_application()
+    loaded.app = APP
     return loaded
 
 
@@ -59,6 +143,12 @@ def _keep_the_test_transaction() -> Iterator[None]:
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def _no_refusal_from_another_test() -> None:
+    # Each test has its own world: another's rows, ids and tokens are not this one's.
+    APP.kept.clear()
 
 
 @pytest.fixture
@@ -119,3 +209,63 @@ def test_linked_calls_keep_to_the_schema_from_one_step_to_the_next(
             suppress_health_check=list(HealthCheck),
         )
     )
+
+
+def _fake_app(calls: list[str]) -> Callable[..., Any]:
+    """Refuses /refused/ without reading the body; reads it, then answers 400 or 201."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        calls.append(environ["PATH_INFO"])
+        if environ["PATH_INFO"] == "/refused/":
+            start_response("404 Not Found", [("Content-Type", "application/json")])
+            return [b'{"detail": "no"}']
+        body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+        start_response("201 Created" if body == b"ok" else "400 Bad Request", [])
+        return [body]
+
+    return app
+
+
+def _send(app: RefusalsReplayed, path: str, body: bytes, case_id: str = "a") -> str:
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        CASE_ID: case_id,
+    }
+    statuses: list[str] = []
+    b"".join(app(environ, lambda status, headers: statuses.append(status)))
+    return statuses[0]
+
+
+def test_a_refusal_given_without_reading_the_body_is_replayed_for_another_body() -> None:
+    calls: list[str] = []
+    app = RefusalsReplayed(_fake_app(calls))
+
+    assert _send(app, "/refused/", b"one", "a") == "404 Not Found"
+    assert _send(app, "/refused/", b"two", "b") == "404 Not Found"
+
+    assert calls == ["/refused/"]
+
+
+def test_an_answer_that_read_the_body_is_never_replayed() -> None:
+    calls: list[str] = []
+    app = RefusalsReplayed(_fake_app(calls))
+
+    assert _send(app, "/read/", b"bad") == "400 Bad Request"
+    assert _send(app, "/read/", b"bad") == "400 Bad Request"
+
+    assert calls == ["/read/", "/read/"]
+
+
+def test_a_successful_write_forgets_the_refusals_kept() -> None:
+    calls: list[str] = []
+    app = RefusalsReplayed(_fake_app(calls))
+    _send(app, "/refused/", b"one")
+
+    assert _send(app, "/read/", b"ok") == "201 Created"
+    _send(app, "/refused/", b"one")
+
+    assert calls == ["/refused/", "/read/", "/refused/"]
