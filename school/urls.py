@@ -25,6 +25,10 @@ api_urlpatterns = [
 ]
 
 urlpatterns = [
+    # A namespace of its own: the router's "cohort-detail" must not shadow the page's.
+    # First: the pages' includes under "" are each searched in full before a later
+    # pattern is tried, which every API request paid for.
+    path("api/v1/", include((api_urlpatterns, "api"))),
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
     path("verify/<str:code>/", views.verify, name="verify"),
@@ -77,8 +81,6 @@ urlpatterns = [
     # Choosing a language is allowed before the second factor (its page has the switch).
     path("i18n/setlang/", two_factor.exempt(set_language), name="set_language"),
     path("admin/", admin.site.urls),
-    # A namespace of its own: the router's "cohort-detail" must not shadow the page's.
-    path("api/v1/", include((api_urlpatterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -48,7 +49,8 @@ class RefusalsReplayed:
     out as six roles: most roles are refused (401, 403, 404) before the view reads the
     body, so that all those bodies get one answer. A refusal given without reading a
     non-empty body depends only on the request line and headers: the same line and
-    headers get it back, checked against the schema like any answer. Any write that
+    headers (the content type without the multipart boundary that frames the body)
+    get it back, checked against the schema like any answer. Any write that
     succeeds may change who sees what, so it forgets every refusal kept.
     """
 
@@ -90,12 +92,13 @@ class RefusalsReplayed:
         headers = sorted(
             f"{name}={value}"
             for name, value in environ.items()
-            if (name.startswith("HTTP_") or name == "CONTENT_TYPE") and name != CASE_ID
+            if name.startswith("HTTP_") and name != CASE_ID
         )
         return (
             environ["REQUEST_METHOD"],
             environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
+            _unframed(environ.get("CONTENT_TYPE", "")),
             *headers,
         )
 
@@ -117,6 +120,14 @@ class _Watched:
         self.read_at_all = True
         return self.stream.readline(*size)
 
+
+def _unframed(content_type: str) -> str:
+    """The content type without its multipart boundary: the boundary, drawn anew for
+    each request, only frames the body, which an answer kept has not read."""
+    return MULTIPART_BOUNDARY.sub("", content_type)
+
+
+MULTIPART_BOUNDARY = re.compile(r";\s*boundary=(\"[^\"]*\"|[^;]*)", re.IGNORECASE)
 
 # The header by which Schemathesis names each case it sends: not part of the request.
 CASE_ID = "HTTP_X_SCHEMATHESIS_TESTCASEID"
@@ -226,11 +237,18 @@ def _fake_app(calls: list[str]) -> Callable[..., Any]:
     return app
 
 
-def _send(app: RefusalsReplayed, path: str, body: bytes, case_id: str = "a") -> str:
+def _send(
+    app: RefusalsReplayed,
+    path: str,
+    body: bytes,
+    case_id: str = "a",
+    content_type: str = "application/json",
+) -> str:
     environ = {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": path,
         "QUERY_STRING": "",
+        "CONTENT_TYPE": content_type,
         "CONTENT_LENGTH": str(len(body)),
         "wsgi.input": io.BytesIO(body),
         CASE_ID: case_id,
@@ -269,3 +287,15 @@ def test_a_successful_write_forgets_the_refusals_kept() -> None:
     _send(app, "/refused/", b"one")
 
     assert calls == ["/refused/", "/read/", "/refused/"]
+
+
+def test_a_refusal_is_replayed_for_another_multipart_boundary_not_another_content_type() -> None:
+    calls: list[str] = []
+    app = RefusalsReplayed(_fake_app(calls))
+    form = 'multipart/form-data; boundary="---Part_1"'
+
+    _send(app, "/refused/", b"one", content_type=form)
+    _send(app, "/refused/", b"two", content_type=form.replace("1", "2"))
+    _send(app, "/refused/", b"two", content_type="application/x-www-form-urlencoded")
+
+    assert calls == ["/refused/", "/refused/"]
