@@ -26,8 +26,8 @@ api_urlpatterns = [
 
 urlpatterns = [
     # A namespace of its own: the router's "cohort-detail" must not shadow the page's.
-    # First: the pages' includes under "" are each searched in full before a later
-    # pattern is tried, which every API request paid for.
+    # Listed first, so that an API request is not matched against every page's pattern
+    # (the includes under "" are each searched in full) before its own.
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
