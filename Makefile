@@ -30,8 +30,10 @@ run: $(VENV)/.installed-run
 # pytest-randomly shuffles the order at each run and prints its seed: replay an order
 # with PYTEST_ARGS="--randomly-seed=N" (docs/tests.md).
 TEST_WORKERS ?= auto
+# The bytecode is kept even where PYTHONDONTWRITEBYTECODE is set: each worker would
+# otherwise compile the project and rewrite the pytest plugins' asserts again (~8 s each).
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -rs $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -rs $(PYTEST_ARGS)
 
 # The user guide's screenshots (docs/guide/screenshots/), taken again by the browser
 # tests of the everyday journeys and home pages (needs Chromium at /usr/bin/chromium).

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connections
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -19,6 +21,18 @@ from tests.module_scope import fast_and_collectless, kept_for_the_module
 # failed comparison should show both counts, as the tests' own asserts do. This must
 # run before any test module imports it.
 pytest.register_assert_rewrite("tests.queries")
+
+
+@pytest.fixture(scope="session")
+def django_db_use_migrations(request: pytest.FixtureRequest) -> bool:
+    """On SQLite, the everyday loop, each worker builds its test database from the models:
+    replaying the migrations took each worker ~15 s of its start. The migrations are
+    still checked: ``makemigrations --check`` holds them to the models, ``.ci/run``
+    applies them to a fresh SQLite file, and the PostgreSQL run builds its test
+    databases through them. ``TEST_MIGRATIONS=1`` migrates on SQLite too."""
+    if request.config.getvalue("nomigrations"):
+        return False
+    return connections["default"].vendor != "sqlite" or os.environ.get("TEST_MIGRATIONS") == "1"
 
 
 @pytest.fixture
